@@ -1,0 +1,267 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
+import type { Logger } from 'winston';
+import { assert } from '../util/assert.js';
+import type { BackendMetrics } from './metrics.js';
+
+/** The lmdb sub-databases Cairn uses (etcd calls them buckets). */
+export type Bucket = 'key' | 'meta';
+const BUCKETS: readonly Bucket[] = ['key', 'meta'];
+
+export interface BackendOptions {
+  /** Directory holding the lmdb environment (data.mdb, lock.mdb). */
+  readonly dir: string;
+  readonly logger: Logger;
+  readonly metrics: BackendMetrics;
+  /**
+   * Upper bound on write operations in one backend transaction. Writers beyond it wait for the next
+   * commit; it bounds the time one commit holds the lmdb write lock (etcd: 10,000).
+   */
+  readonly batchOpsMax?: number;
+  /** Called when a commit fails: the in-memory state is then ahead of the disk and the member must stop. */
+  readonly onFatal: (err: Error) => void;
+}
+
+interface Op {
+  readonly bucket: Bucket;
+  readonly key: Buffer;
+  /** undefined = delete */
+  readonly value: Buffer | undefined;
+}
+
+interface Batch {
+  readonly id: number;
+  readonly ops: Op[];
+  readonly done: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+interface PendingValue {
+  readonly value: Buffer | undefined;
+  readonly batchId: number;
+}
+
+export const BATCH_OPS_MAX_DEFAULT = 10_000;
+
+/**
+ * The storage backend: an lmdb environment with group commit.
+ *
+ * Writers stage operations synchronously; staged operations are committed together in one lmdb write
+ * transaction, which fsyncs before its promise resolves. While one commit is on disk the next batch
+ * fills up, so N concurrent writers share one fsync instead of paying N (etcd batches backend commits
+ * the same way). Until its batch is durable, a staged value is served from the pending buffer, so the
+ * writer path (which is ahead of the disk) reads its own writes — etcd's read buffer.
+ *
+ * Invariant: batches commit in the order they were staged; a batch's promise resolves only after it
+ * and every earlier batch are durable.
+ */
+export class Backend {
+  private readonly env: RootDatabase;
+  private readonly dbs: Record<Bucket, Database<Buffer, Buffer>>;
+  private readonly pending = new Map<string, PendingValue>();
+  private readonly batchOpsMax: number;
+  private staged: Batch;
+  private inflight: Batch | undefined;
+  private nextBatchId = 1;
+  private commitScheduled = false;
+  private closed = false;
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly opts: BackendOptions,
+    env: RootDatabase,
+  ) {
+    this.env = env;
+    this.batchOpsMax = opts.batchOpsMax ?? BATCH_OPS_MAX_DEFAULT;
+    assert(this.batchOpsMax > 0, 'batchOpsMax must be positive');
+    const dbs: Partial<Record<Bucket, Database<Buffer, Buffer>>> = {};
+    for (const b of BUCKETS) {
+      dbs[b] = env.openDB<Buffer, Buffer>(b, { encoding: 'binary', keyEncoding: 'binary' });
+    }
+    this.dbs = dbs as Record<Bucket, Database<Buffer, Buffer>>;
+    this.staged = this.newBatch();
+  }
+
+  /**
+   * Opens the environment in `dir`. `mustExist` refuses to create a new one: an existing member whose
+   * database file vanished must not silently start empty.
+   */
+  static open(opts: BackendOptions, mustExist: boolean): Backend {
+    const dataFile = join(opts.dir, 'data.mdb');
+    if (mustExist && !existsSync(dataFile)) {
+      throw new Error(`backend: database file ${dataFile} is missing`);
+    }
+    if (existsSync(opts.dir)) {
+      const unexpected = readdirSync(opts.dir).filter((f) => f !== 'data.mdb' && f !== 'lock.mdb');
+      if (unexpected.length > 0) {
+        throw new Error(`backend: ${opts.dir} holds files that are not an lmdb environment: ${unexpected.join(', ')}`);
+      }
+    }
+    mkdirSync(opts.dir, { recursive: true });
+    let env: RootDatabase;
+    try {
+      // overlappingSync off: a commit's promise resolves only once the data is fsynced.
+      env = open({ path: opts.dir, overlappingSync: false, maxDbs: 16, encoding: 'binary', keyEncoding: 'binary' });
+    } catch (err) {
+      throw new Error(`backend: cannot open lmdb environment in ${opts.dir}: ${(err as Error).message}`);
+    }
+    try {
+      return new Backend(opts, env);
+    } catch (err) {
+      void env.close();
+      throw new Error(`backend: cannot open buckets in ${opts.dir}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Reads a value, staged or committed. */
+  get(bucket: Bucket, key: Buffer): Buffer | undefined {
+    const p = this.pending.get(pendingKey(bucket, key));
+    if (p !== undefined) return p.value;
+    return this.dbs[bucket].getBinary(key);
+  }
+
+  /**
+   * Iterates committed entries with start <= key < end in key order. Staged writes are not seen: the
+   * caller must only range over data it knows is durable (for example revisions <= a committed one).
+   */
+  *rangeCommitted(bucket: Bucket, start: Buffer, end: Buffer | undefined): Generator<[Buffer, Buffer]> {
+    for (const { key, value } of this.dbs[bucket].getRange(end === undefined ? { start } : { start, end })) {
+      yield [key, value];
+    }
+  }
+
+  put(bucket: Bucket, key: Buffer, value: Buffer): void {
+    this.stage({ bucket, key, value });
+  }
+
+  delete(bucket: Bucket, key: Buffer): void {
+    this.stage({ bucket, key, value: undefined });
+  }
+
+  /** Resolves once everything staged so far is durable. */
+  commit(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.staged.ops.length > 0) return this.staged.done;
+    if (this.inflight !== undefined) return this.inflight.done;
+    return Promise.resolve();
+  }
+
+  /** True when staged or in-flight writes are not yet durable. */
+  get hasPendingWrites(): boolean {
+    return this.staged.ops.length > 0 || this.inflight !== undefined;
+  }
+
+  /** Size of the database file in bytes (etcd_mvcc_db_total_size_in_bytes). */
+  sizeBytes(): number {
+    try {
+      return statSync(join(this.opts.dir, 'data.mdb')).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Bytes of pages holding live data: tree pages of every bucket plus lmdb's root and meta pages. */
+  sizeInUseBytes(): number {
+    let pages = 2; // lmdb's two meta pages
+    const root = this.env.getStats() as LmdbStats;
+    pages += root.treeBranchPageCount + root.treeLeafPageCount + root.overflowPages;
+    for (const b of BUCKETS) {
+      const s = this.dbs[b].getStats() as LmdbStats;
+      pages += s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
+    }
+    return pages * root.pageSize;
+  }
+
+  /** Number of entries committed in a bucket. */
+  entryCount(bucket: Bucket): number {
+    return (this.dbs[bucket].getStats() as LmdbStats).entryCount;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.commit().catch(() => undefined);
+    this.closed = true;
+    await this.env.close();
+  }
+
+  private stage(op: Op): void {
+    assert(!this.closed, 'backend: write after close');
+    if (this.staged.ops.length >= this.batchOpsMax && this.inflight === undefined) this.flush();
+    this.staged.ops.push(op);
+    this.pending.set(pendingKey(op.bucket, op.key), { value: op.value, batchId: this.staged.id });
+    if (!this.commitScheduled && this.inflight === undefined) {
+      this.commitScheduled = true;
+      // Commit at the end of this turn of the event loop, so everything written in it shares one fsync.
+      setImmediate(() => {
+        this.commitScheduled = false;
+        if (this.inflight === undefined) this.flush();
+      });
+    }
+  }
+
+  private newBatch(): Batch {
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A batch nobody awaits must not become an unhandled rejection; failures also go to onFatal.
+    done.catch(() => undefined);
+    return { id: this.nextBatchId++, ops: [], done, resolve, reject };
+  }
+
+  private flush(): void {
+    assert(this.inflight === undefined, 'backend: one commit at a time');
+    if (this.staged.ops.length === 0 || this.failure !== undefined) return;
+    const batch = this.staged;
+    this.staged = this.newBatch();
+    this.inflight = batch;
+    const started = performance.now();
+    this.env
+      .transaction(() => {
+        for (const op of batch.ops) {
+          const db = this.dbs[op.bucket];
+          if (op.value === undefined) db.removeSync(op.key);
+          else db.putSync(op.key, op.value);
+        }
+      })
+      .then(
+        () => {
+          this.opts.metrics.commitDurationSeconds.observe((performance.now() - started) / 1000);
+          for (const op of batch.ops) {
+            const k = pendingKey(op.bucket, op.key);
+            const p = this.pending.get(k);
+            if (p !== undefined && p.batchId <= batch.id) this.pending.delete(k);
+          }
+          this.inflight = undefined;
+          batch.resolve();
+          if (this.staged.ops.length > 0) this.flush();
+        },
+        (err: unknown) => {
+          const error = new Error(`backend: commit failed: ${(err as Error).message}`);
+          this.failure = error;
+          this.inflight = undefined;
+          batch.reject(error);
+          this.staged.reject(error);
+          this.opts.logger.error('backend commit failed', { error: error.message });
+          this.opts.onFatal(error);
+        },
+      );
+  }
+}
+
+interface LmdbStats {
+  pageSize: number;
+  treeBranchPageCount: number;
+  treeLeafPageCount: number;
+  overflowPages: number;
+  entryCount: number;
+}
+
+function pendingKey(bucket: Bucket, key: Buffer): string {
+  return bucket + '/' + key.toString('latin1');
+}
