@@ -7,8 +7,8 @@ import { assert } from '../util/assert.js';
 import type { BackendMetrics } from './metrics.js';
 
 /** The lmdb sub-databases Cairn uses (etcd calls them buckets). */
-export type Bucket = 'key' | 'meta';
-const BUCKETS: readonly Bucket[] = ['key', 'meta'];
+export type Bucket = 'key' | 'meta' | 'alarm';
+const BUCKETS: readonly Bucket[] = ['key', 'meta', 'alarm'];
 
 export interface BackendOptions {
   /** Directory holding the lmdb environment (data.mdb, lock.mdb). */
@@ -127,8 +127,11 @@ export class Backend {
    * Iterates committed entries with start <= key < end in key order. Staged writes are not seen: the
    * caller must only range over data it knows is durable (for example revisions <= a committed one).
    */
-  *rangeCommitted(bucket: Bucket, start: Buffer, end: Buffer | undefined): Generator<[Buffer, Buffer]> {
-    for (const { key, value } of this.dbs[bucket].getRange(end === undefined ? { start } : { start, end })) {
+  *rangeCommitted(bucket: Bucket, start: Buffer | undefined, end: Buffer | undefined): Generator<[Buffer, Buffer]> {
+    const opts: { start?: Buffer; end?: Buffer } = {};
+    if (start !== undefined) opts.start = start;
+    if (end !== undefined) opts.end = end;
+    for (const { key, value } of this.dbs[bucket].getRange(opts)) {
       yield [key, value];
     }
   }

@@ -1,0 +1,132 @@
+import { parseArgs } from 'node:util';
+
+/** Everything a member is configured with. Names follow etcd's flags (`--data-dir` → dataDir). */
+export interface ServerConfig {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly listenClientUrls: URL[];
+  readonly advertiseClientUrls: URL[];
+  readonly initialAdvertisePeerUrls: URL[];
+  readonly listenMetricsUrls: URL[];
+  /** Largest write request accepted (etcd: 1.5 MiB); gRPC messages may be 512 KiB larger. */
+  readonly maxRequestBytes: number;
+  /** Most compares, or ops per branch, in one txn (etcd: 128). */
+  readonly maxTxnOps: number;
+  /** The backend size quota reported by Status (etcd: 2 GiB). */
+  readonly quotaBackendBytes: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export const MAX_REQUEST_BYTES_DEFAULT = 1.5 * 1024 * 1024;
+export const MAX_TXN_OPS_DEFAULT = 128;
+export const QUOTA_BACKEND_BYTES_DEFAULT = 2 * 1024 * 1024 * 1024;
+/** gRPC accepts messages this much larger than maxRequestBytes, so the server can answer "too large". */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+interface FlagSpec {
+  readonly help: string;
+  readonly default: string;
+}
+
+/** Flags by etcd's names; each can also be set as CAIRN_<NAME> (e.g. CAIRN_DATA_DIR). */
+export const FLAGS = {
+  name: { help: 'Human-readable name for this member.', default: 'default' },
+  'data-dir': { help: 'Path to the data directory.', default: '${name}.cairn' },
+  'listen-client-urls': { help: 'List of URLs to listen on for client gRPC traffic.', default: 'http://localhost:2379' },
+  'advertise-client-urls': { help: 'List of this member\'s client URLs to advertise to the rest of the cluster.', default: 'http://localhost:2379' },
+  'initial-advertise-peer-urls': { help: 'List of this member\'s peer URLs to advertise to the rest of the cluster.', default: 'http://localhost:2380' },
+  'listen-metrics-urls': { help: 'List of URLs to serve /metrics and /health on (empty: none).', default: 'http://localhost:2381' },
+  'max-request-bytes': { help: 'Maximum client request size in bytes the server will accept.', default: String(MAX_REQUEST_BYTES_DEFAULT) },
+  'max-txn-ops': { help: 'Maximum number of operations permitted in a transaction.', default: String(MAX_TXN_OPS_DEFAULT) },
+  'quota-backend-bytes': { help: 'Raise alarms when backend size exceeds the given quota.', default: String(QUOTA_BACKEND_BYTES_DEFAULT) },
+  'log-level': { help: 'Log level: debug, info, warn or error.', default: 'info' },
+} as const satisfies Record<string, FlagSpec>;
+
+type FlagName = keyof typeof FLAGS;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export type ParsedCommand = { kind: 'run'; config: ServerConfig } | { kind: 'help' } | { kind: 'version' };
+
+/** Parses argv and CAIRN_* environment variables; flags win over the environment. */
+export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedCommand {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, version: { type: 'boolean' } };
+  for (const f of Object.keys(FLAGS)) options[f] = { type: 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
+  const get = (f: FlagName): string => {
+    const v = values[f];
+    if (typeof v === 'string') return v;
+    const e = env[envName(f)];
+    if (e !== undefined && e !== '') return e;
+    return FLAGS[f].default;
+  };
+  const name = get('name');
+  const dataDir = get('data-dir').replace('${name}', name);
+  const logLevel = get('log-level');
+  if (logLevel !== 'debug' && logLevel !== 'info' && logLevel !== 'warn' && logLevel !== 'error') {
+    throw new ConfigError(`--log-level must be one of debug, info, warn, error (got "${logLevel}")`);
+  }
+  const config: ServerConfig = {
+    name,
+    dataDir,
+    listenClientUrls: parseUrls('listen-client-urls', get('listen-client-urls'), false),
+    advertiseClientUrls: parseUrls('advertise-client-urls', get('advertise-client-urls'), false),
+    initialAdvertisePeerUrls: parseUrls('initial-advertise-peer-urls', get('initial-advertise-peer-urls'), false),
+    listenMetricsUrls: parseUrls('listen-metrics-urls', get('listen-metrics-urls'), true),
+    maxRequestBytes: parsePositiveInt('max-request-bytes', get('max-request-bytes')),
+    maxTxnOps: parsePositiveInt('max-txn-ops', get('max-txn-ops')),
+    quotaBackendBytes: parsePositiveInt('quota-backend-bytes', get('quota-backend-bytes')),
+    logLevel,
+  };
+  if (name === '') throw new ConfigError('--name must not be empty');
+  if (dataDir === '') throw new ConfigError('--data-dir must not be empty');
+  return { kind: 'run', config };
+}
+
+export function envName(flag: string): string {
+  return 'CAIRN_' + flag.toUpperCase().replaceAll('-', '_');
+}
+
+function parseUrls(flag: string, value: string, allowEmpty: boolean): URL[] {
+  const parts = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (parts.length === 0 && !allowEmpty) throw new ConfigError(`--${flag} must list at least one URL`);
+  return parts.map((p) => {
+    let u: URL;
+    try {
+      u = new URL(p);
+    } catch {
+      throw new ConfigError(`--${flag}: "${p}" is not a URL`);
+    }
+    if (u.protocol !== 'http:') throw new ConfigError(`--${flag}: "${p}": only http:// URLs are supported (TLS comes later)`);
+    if (u.port === '') throw new ConfigError(`--${flag}: "${p}" has no port`);
+    if (u.pathname !== '/' && u.pathname !== '') throw new ConfigError(`--${flag}: "${p}" must not have a path`);
+    return u;
+  });
+}
+
+function parsePositiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`--${flag} must be a positive integer (got "${value}")`);
+  return n;
+}
+
+export function usage(): string {
+  const lines = ['Usage: cairn [flags]', '', 'A key-value server that speaks the etcd v3 API.', '', 'Flags:'];
+  for (const [f, spec] of Object.entries(FLAGS)) {
+    lines.push(`  --${f}`, `      ${spec.help} (default "${spec.default}", env ${envName(f)})`);
+  }
+  lines.push('  --version', '      Print the version and exit.', '  --help', '      Print this help and exit.');
+  return lines.join('\n') + '\n';
+}

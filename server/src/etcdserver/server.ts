@@ -1,0 +1,320 @@
+import type { Logger } from 'winston';
+import type { Registry } from 'prom-client';
+import type { LeaseLookup } from '../apply/leases.js';
+import { executeRange } from '../apply/range.js';
+import {
+  checkPut,
+  checkTxn,
+  compareToPath,
+  executeDelete,
+  executePut,
+  executeTxn,
+  isTxnReadonly,
+} from '../apply/txn.js';
+import type { Backend } from '../backend/backend.js';
+import { newBackendMetrics } from '../backend/metrics.js';
+import { EtcdError } from '../errors.js';
+import { KVStore } from '../mvcc/kvstore.js';
+import { newMvccMetrics } from '../mvcc/metrics.js';
+import { AlarmRequest_AlarmAction as AlarmAction, AlarmType } from '../proto/gen/etcdserverpb/rpc.js';
+import type {
+  AlarmRequest,
+  AlarmResponse,
+  CompactionRequest,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  Member,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  ResponseHeader,
+  StatusResponse,
+  TxnRequest,
+  TxnResponse,
+} from '../proto/gen/etcdserverpb/rpc.js';
+import { toNumber } from '../apply/ranges.js';
+import { AlarmStore, alarmString } from './alarms.js';
+import type { MemberIdentity } from './bootstrap.js';
+import { openDataDir } from './bootstrap.js';
+import type { ServerConfig } from './config.js';
+import { newServerMetrics } from './metrics.js';
+import type { ServerMetrics } from './metrics.js';
+import { deleteResponse, putResponse, rangeResponse, txnResponse } from './responses.js';
+import { CAIRN_VERSION, ETCD_VERSION_EMULATED } from './version.js';
+
+const META_CONSISTENT_INDEX = Buffer.from('consistent_index');
+
+/**
+ * Until leases exist (a later issue), no lease id names a lease, so a put naming one fails with
+ * etcd's "requested lease not found", exactly as on an etcd member that never granted it.
+ */
+const NO_LEASES: LeaseLookup = { exists: () => false };
+
+/**
+ * The single-member server: the write path (preflight → apply → durable → answer) and the read path
+ * over one MVCC store. Replication comes with Raft in a later issue; the applied index is already
+ * counted and persisted in the same backend commit as the data it covers (etcd's consistent index).
+ */
+export class EtcdServer {
+  private appliedIndex: number;
+  private stopped = false;
+  private readonly metrics: ServerMetrics;
+  private readonly alarms: AlarmStore;
+
+  private constructor(
+    readonly config: ServerConfig,
+    private readonly logger: Logger,
+    private readonly backend: Backend,
+    private readonly store: KVStore,
+    readonly identity: MemberIdentity,
+    registry: Registry,
+    private readonly release: () => void,
+  ) {
+    const ci = backend.get('meta', META_CONSISTENT_INDEX);
+    this.appliedIndex = ci === undefined ? 0 : Number(ci.readBigUInt64BE());
+    this.alarms = new AlarmStore(backend);
+    this.metrics = newServerMetrics(registry, {
+      dbSizeBytes: () => this.backend.sizeBytes(),
+      dbSizeInUseBytes: () => this.backend.sizeInUseBytes(),
+      keysTotal: () => this.store.keysTotal,
+      appliedIndex: () => this.appliedIndex,
+    });
+  }
+
+  /** Opens the member's data dir and store. Throws DataDirError for a data dir it must not use. */
+  static async start(
+    config: ServerConfig,
+    logger: Logger,
+    registry: Registry,
+    onFatal: (err: Error) => void,
+  ): Promise<EtcdServer> {
+    const dir = await openDataDir({
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'backend' }),
+      metrics: newBackendMetrics(registry),
+      onFatal,
+    });
+    let store: KVStore;
+    try {
+      store = KVStore.open({
+        backend: dir.backend,
+        logger: logger.child({ component: 'mvcc' }),
+        metrics: newMvccMetrics(registry),
+      });
+    } catch (err) {
+      await dir.backend.close().catch(() => undefined);
+      dir.release();
+      throw err;
+    }
+    const s = new EtcdServer(config, logger, dir.backend, store, dir.identity, registry, dir.release);
+    logger.info(dir.fresh ? 'started a new member' : 'restored member', {
+      name: config.name,
+      dataDir: config.dataDir,
+      memberId: hex(dir.identity.memberId),
+      clusterId: hex(dir.identity.clusterId),
+      revision: store.currentRev,
+      compactRevision: store.compactRev,
+      appliedIndex: s.appliedIndex,
+    });
+    return s;
+  }
+
+  /** The response header etcd fills on every response (v3rpc header.go). */
+  header(rev: number): ResponseHeader {
+    return {
+      clusterId: this.identity.clusterId,
+      memberId: this.identity.memberId,
+      revision: BigInt(rev),
+      raftTerm: BigInt(RAFT_TERM),
+    };
+  }
+
+  private readonly headerFn = (rev: number): ResponseHeader => this.header(rev);
+
+  range(r: RangeRequest): RangeResponse {
+    this.checkRunning();
+    this.metrics.rangeTotal.inc();
+    return rangeResponse(this.headerFn, executeRange(this.store.read(), r));
+  }
+
+  async put(r: PutRequest, requestBytes: number): Promise<PutResponse> {
+    this.preflight(requestBytes);
+    this.checkSpace();
+    this.metrics.putTotal.inc();
+    const w = this.store.write((txn) => {
+      this.apply();
+      checkPut(txn, r, NO_LEASES);
+      return executePut(txn, r);
+    });
+    await w.durable;
+    return putResponse(this.headerFn, w.rev, w.result.prevKv);
+  }
+
+  async deleteRange(r: DeleteRangeRequest, requestBytes: number): Promise<DeleteRangeResponse> {
+    this.preflight(requestBytes);
+    this.metrics.deleteTotal.inc();
+    const w = this.store.write((txn) => {
+      this.apply();
+      return executeDelete(txn, r);
+    });
+    await w.durable;
+    return deleteResponse(this.headerFn, w.rev, w.result.deleted, w.result.prevKvs);
+  }
+
+  async txn(r: TxnRequest, requestBytes: number): Promise<TxnResponse> {
+    this.metrics.txnTotal.inc();
+    if (isTxnReadonly(r)) {
+      // A read-only txn is a read: served from the durable view, no write, no revision.
+      this.checkRunning();
+      const view = this.store.read();
+      const path = compareToPath(view, r);
+      checkTxn(view, r, path, NO_LEASES, false);
+      return txnResponse(this.headerFn, view.rev, executeTxn(view, r, path));
+    }
+    this.preflight(requestBytes);
+    this.checkSpace();
+    const w = this.store.write((txn) => {
+      this.apply();
+      const path = compareToPath(txn, r);
+      checkTxn(txn, r, path, NO_LEASES, true);
+      return executeTxn(txn, r, path);
+    });
+    await w.durable;
+    return txnResponse(this.headerFn, w.rev, w.result);
+  }
+
+  async compact(r: CompactionRequest, requestBytes: number): Promise<CompactionResponse> {
+    this.preflight(requestBytes);
+    this.apply();
+    const result = await this.store.compact(toNumber(r.revision));
+    if (r.physical) await result.physical;
+    else await this.backend.commit();
+    return { header: this.header(this.store.currentRev) };
+  }
+
+  status(): StatusResponse {
+    this.checkRunning();
+    return {
+      header: this.header(this.store.readRev),
+      version: ETCD_VERSION_EMULATED,
+      dbSize: BigInt(this.backend.sizeBytes()),
+      leader: this.identity.memberId,
+      raftIndex: BigInt(this.appliedIndex),
+      raftTerm: BigInt(RAFT_TERM),
+      raftAppliedIndex: BigInt(this.appliedIndex),
+      errors: this.alarms.get(AlarmType.NONE).map(alarmString),
+      dbSizeInUse: BigInt(this.backend.sizeInUseBytes()),
+      isLearner: false,
+      storageVersion: ETCD_VERSION_EMULATED,
+      dbSizeQuota: BigInt(this.config.quotaBackendBytes),
+      downgradeInfo: { enabled: false, targetVersion: '' },
+    };
+  }
+
+  /** Lists, raises or clears alarms (etcd applyAlarm). Raising NONE does nothing. */
+  async alarm(r: AlarmRequest): Promise<AlarmResponse> {
+    this.checkRunning();
+    const alarms = [];
+    switch (r.action) {
+      case AlarmAction.GET:
+        alarms.push(...this.alarms.get(r.alarm));
+        break;
+      case AlarmAction.ACTIVATE: {
+        if (r.alarm === AlarmType.NONE) break;
+        this.apply();
+        const m = this.alarms.activate(r.memberID, r.alarm);
+        if (m !== undefined) {
+          alarms.push(m);
+          this.logger.warn('alarm raised', { alarm: AlarmType[m.alarm], memberId: hex(m.memberID) });
+        }
+        await this.backend.commit();
+        break;
+      }
+      case AlarmAction.DEACTIVATE: {
+        this.apply();
+        const m = this.alarms.deactivate(r.memberID, r.alarm);
+        if (m !== undefined) {
+          alarms.push(m);
+          this.logger.info('alarm cleared', { alarm: AlarmType[m.alarm], memberId: hex(m.memberID) });
+        }
+        await this.backend.commit();
+        break;
+      }
+      default:
+        break;
+    }
+    return { header: this.header(this.store.readRev), alarms };
+  }
+
+  members(): Member[] {
+    return [
+      {
+        ID: this.identity.memberId,
+        name: this.config.name,
+        peerURLs: this.config.initialAdvertisePeerUrls.map(urlString),
+        clientURLs: this.config.advertiseClientUrls.map(urlString),
+        isLearner: false,
+      },
+    ];
+  }
+
+  get version(): string {
+    return CAIRN_VERSION;
+  }
+
+  /** Stops serving, waits for in-flight writes and compactions to reach the disk, closes the backend. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.backend.close();
+    this.release();
+    this.logger.info('stopped member', { appliedIndex: this.appliedIndex, revision: this.store.currentRev });
+  }
+
+  private checkRunning(): void {
+    if (this.stopped) throw new EtcdError('ErrStopped');
+  }
+
+  /**
+   * Active alarms cap what may be written (etcd's capped and corrupt appliers): with NOSPACE, nothing
+   * that adds data (puts, writing txns); with CORRUPT, no write at all. Deletes and compaction stay
+   * possible under NOSPACE so that space can be reclaimed.
+   */
+  private checkSpace(): void {
+    if (this.alarms.get(AlarmType.NOSPACE).length > 0) throw new EtcdError('ErrNoSpace');
+  }
+
+  /**
+   * Checks done before a write is applied (etcd's preflight): the server is running and the request
+   * fits in maxRequestBytes. The quota and the commit/apply gap come with alarms and Raft.
+   */
+  private preflight(requestBytes: number): void {
+    this.checkRunning();
+    if (this.alarms.get(AlarmType.CORRUPT).length > 0) throw new EtcdError('ErrCorrupt');
+    if (requestBytes > this.config.maxRequestBytes) throw new EtcdError('ErrRequestTooLarge');
+  }
+
+  /**
+   * Counts one applied write request and stages the new applied index with the data it covers, in
+   * the same backend commit, so a restart never re-applies or skips it.
+   */
+  private apply(): void {
+    this.appliedIndex++;
+    const b = Buffer.allocUnsafe(8);
+    b.writeBigUInt64BE(BigInt(this.appliedIndex));
+    this.backend.put('meta', META_CONSISTENT_INDEX, b);
+  }
+}
+
+/** A single member without Raft has one term; Raft (a later issue) makes this the real term. */
+const RAFT_TERM = 1;
+
+function urlString(u: URL): string {
+  return `${u.protocol}//${u.host}`;
+}
+
+export function hex(id: bigint): string {
+  return id.toString(16);
+}
