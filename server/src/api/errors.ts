@@ -20,12 +20,27 @@ export const WIRE_ERRORS: Record<EtcdErrorCode | MvccErrorCode, WireError> = {
   ErrValueProvided: { code: status.INVALID_ARGUMENT, message: 'etcdserver: value is provided' },
   ErrLeaseProvided: { code: status.INVALID_ARGUMENT, message: 'etcdserver: lease is provided' },
   ErrTooManyOps: { code: status.INVALID_ARGUMENT, message: 'etcdserver: too many operations in txn request' },
-  ErrDuplicateKey: { code: status.INVALID_ARGUMENT, message: 'etcdserver: duplicate key given in txn request' },
+  ErrDuplicateKey: {
+    code: status.INVALID_ARGUMENT,
+    message: 'etcdserver: duplicate key given in txn request',
+  },
   ErrInvalidSortOption: { code: status.INVALID_ARGUMENT, message: 'etcdserver: invalid sort option' },
-  ErrCompacted: { code: status.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision has been compacted' },
-  ErrFutureRev: { code: status.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision is a future revision' },
-  ERR_MVCC_COMPACTED: { code: status.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision has been compacted' },
-  ERR_MVCC_FUTURE_REV: { code: status.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision is a future revision' },
+  ErrCompacted: {
+    code: status.OUT_OF_RANGE,
+    message: 'etcdserver: mvcc: required revision has been compacted',
+  },
+  ErrFutureRev: {
+    code: status.OUT_OF_RANGE,
+    message: 'etcdserver: mvcc: required revision is a future revision',
+  },
+  ERR_MVCC_COMPACTED: {
+    code: status.OUT_OF_RANGE,
+    message: 'etcdserver: mvcc: required revision has been compacted',
+  },
+  ERR_MVCC_FUTURE_REV: {
+    code: status.OUT_OF_RANGE,
+    message: 'etcdserver: mvcc: required revision is a future revision',
+  },
   ERR_MVCC_CORRUPT: { code: status.DATA_LOSS, message: 'etcdserver: corrupt cluster' },
   ErrLeaseNotFound: { code: status.NOT_FOUND, message: 'etcdserver: requested lease not found' },
   ErrRequestTooLarge: { code: status.INVALID_ARGUMENT, message: 'etcdserver: request is too large' },

@@ -1,5 +1,4 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { EtcdServer } from '../etcdserver/server.js';
 import { GRPC_OVERHEAD_BYTES } from '../etcdserver/config.js';
@@ -22,23 +21,29 @@ export interface ClientServer {
 }
 
 /** Builds the client-facing gRPC server (KV, Maintenance, Cluster, grpc.health.v1) and binds it. */
-export async function startClientServer(ctx: HandlerContext, server: EtcdServer, listen: URL[]): Promise<ClientServer> {
+export async function startClientServer(
+  ctx: HandlerContext,
+  server: EtcdServer,
+  listen: URL[],
+): Promise<ClientServer> {
   const grpc = new Server({
     'grpc.max_receive_message_length': server.config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     'grpc.max_send_message_length': -1,
     'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
     'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
   });
-  grpc.addService(withRequestSizes(KVService), kvService(ctx, server) as unknown as UntypedServiceImplementation);
-  grpc.addService(MaintenanceService, maintenanceService(ctx, server) as UntypedServiceImplementation);
-  grpc.addService(ClusterService, clusterService(ctx, server) as UntypedServiceImplementation);
+  grpc.addService(withRequestSizes(KVService), kvService(ctx, server));
+  grpc.addService(MaintenanceService, maintenanceService(ctx, server));
+  grpc.addService(ClusterService, clusterService(ctx, server));
   const health = new HealthImplementation({ '': 'SERVING' });
   health.addToServer(grpc);
   const bound: string[] = [];
   for (const u of listen) {
     const host = bindHost(u.hostname);
     const port = await new Promise<number>((resolve, reject) => {
-      grpc.bindAsync(`${host}:${u.port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+      grpc.bindAsync(`${host}:${u.port}`, ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      );
     });
     bound.push(`${host.includes(':') ? `[${host}]` : host}:${port}`);
   }

@@ -9,7 +9,11 @@ import { bindHost } from './grpc-server.js';
  * GET /health answering {"health":"true","reason":""} (etcd's shape) with 200, or 503 when the member
  * cannot serve a read.
  */
-export async function startMetricsServer(registry: Registry, server: EtcdServer, url: URL): Promise<{ http: Server; bound: string }> {
+export async function startMetricsServer(
+  registry: Registry,
+  server: EtcdServer,
+  url: URL,
+): Promise<{ http: Server; bound: string }> {
   const http = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -30,11 +34,15 @@ export async function startMetricsServer(registry: Registry, server: EtcdServer,
       } catch (err) {
         health = { health: 'false', reason: (err as Error).message };
       }
-      res.writeHead(health.health === 'true' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(health));
+      res
+        .writeHead(health.health === 'true' ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify(health));
       return;
     }
     if (path === '/version') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ etcdserver: server.status().version, cairn: server.version }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ etcdserver: server.status().version, cairn: server.version }));
       return;
     }
     res.writeHead(404).end('404 page not found\n');

@@ -6,7 +6,10 @@ import type {
   RequestOp,
   TxnRequest,
 } from '../proto/gen/etcdserverpb/rpc.js';
-import { RangeRequest_SortOrder as SortOrder, RangeRequest_SortTarget as SortTarget } from '../proto/gen/etcdserverpb/rpc.js';
+import {
+  RangeRequest_SortOrder as SortOrder,
+  RangeRequest_SortTarget as SortTarget,
+} from '../proto/gen/etcdserverpb/rpc.js';
 
 /**
  * Shape checks on KV requests, done before a request reaches the server (etcd v3rpc/key.go). They
@@ -14,10 +17,15 @@ import { RangeRequest_SortOrder as SortOrder, RangeRequest_SortTarget as SortTar
  */
 export function checkRangeRequest(r: RangeRequest): void {
   if (r.key.length === 0) throw new EtcdError('ErrEmptyKey');
-  if (!(r.sortOrder in SORT_ORDERS) || !(r.sortTarget in SORT_TARGETS)) throw new EtcdError('ErrInvalidSortOption');
+  if (!(r.sortOrder in SORT_ORDERS) || !(r.sortTarget in SORT_TARGETS))
+    throw new EtcdError('ErrInvalidSortOption');
 }
 
-const SORT_ORDERS: Record<number, true> = { [SortOrder.NONE]: true, [SortOrder.ASCEND]: true, [SortOrder.DESCEND]: true };
+const SORT_ORDERS: Record<number, true> = {
+  [SortOrder.NONE]: true,
+  [SortOrder.ASCEND]: true,
+  [SortOrder.DESCEND]: true,
+};
 const SORT_TARGETS: Record<number, true> = {
   [SortTarget.KEY]: true,
   [SortTarget.VERSION]: true,
@@ -95,7 +103,12 @@ function checkIntervals(ops: readonly RequestOp[]): { puts: Set<string>; dels: I
   for (const op of ops) {
     if (op.request?.$case !== 'requestDeleteRange') continue;
     const d = op.request.value;
-    const end = d.rangeEnd.length === 0 ? undefined : d.rangeEnd.length === 1 && d.rangeEnd[0] === 0 ? EMPTY : d.rangeEnd;
+    const end =
+      d.rangeEnd.length === 0
+        ? undefined
+        : d.rangeEnd.length === 1 && d.rangeEnd[0] === 0
+          ? EMPTY
+          : d.rangeEnd;
     dels.push({ key: d.key, end });
   }
   const puts = new Set<string>();

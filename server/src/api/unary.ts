@@ -36,12 +36,19 @@ export function unary<Req, Res>(
       ctx.metrics.handled.inc({ ...labels, grpc_code: status[code] });
       ctx.metrics.handlingSeconds.observe(labels, seconds);
       if (seconds * 1000 > ctx.slowRequestMs) {
-        ctx.logger.warn('apply request took too long', { method: `${service}/${method}`, tookMs: Math.round(seconds * 1000) });
+        ctx.logger.warn('apply request took too long', {
+          method: `${service}/${method}`,
+          tookMs: Math.round(seconds * 1000),
+        });
       }
     };
     const fail = (err: unknown): void => {
       if (err instanceof AssertionError) {
-        ctx.logger.error('invariant broken while serving a request', { method, error: err.message, stack: err.stack });
+        ctx.logger.error('invariant broken while serving a request', {
+          method,
+          error: err.message,
+          stack: err.stack,
+        });
         ctx.onFatal(err);
       }
       const e = toGrpcError(err);

@@ -1,6 +1,9 @@
 import type { KeyValue, ReadView } from '../mvcc/kv.js';
 import type { Compare } from '../proto/gen/etcdserverpb/rpc.js';
-import { Compare_CompareResult as Result, Compare_CompareTarget as Target } from '../proto/gen/etcdserverpb/rpc.js';
+import {
+  Compare_CompareResult as Result,
+  Compare_CompareTarget as Target,
+} from '../proto/gen/etcdserverpb/rpc.js';
 import { toKeyRange } from './ranges.js';
 
 const ZERO_KV: KeyValue = {

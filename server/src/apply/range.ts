@@ -1,6 +1,9 @@
 import type { KeyValue, ReadView } from '../mvcc/kv.js';
 import type { RangeRequest } from '../proto/gen/etcdserverpb/rpc.js';
-import { RangeRequest_SortOrder as SortOrder, RangeRequest_SortTarget as SortTarget } from '../proto/gen/etcdserverpb/rpc.js';
+import {
+  RangeRequest_SortOrder as SortOrder,
+  RangeRequest_SortTarget as SortTarget,
+} from '../proto/gen/etcdserverpb/rpc.js';
 import { toKeyRange, toNumber } from './ranges.js';
 
 /** What a Range computes; the server turns it into a RangeResponse. */
@@ -34,7 +37,11 @@ const BY_TARGET: Record<SortTarget, Compare | undefined> = {
  */
 export function executeRange(view: ReadView, r: RangeRequest): RangeOutcome {
   const limitReq = toNumber(r.limit);
-  const hasFilter = r.minModRevision !== 0n || r.maxModRevision !== 0n || r.minCreateRevision !== 0n || r.maxCreateRevision !== 0n;
+  const hasFilter =
+    r.minModRevision !== 0n ||
+    r.maxModRevision !== 0n ||
+    r.minCreateRevision !== 0n ||
+    r.maxCreateRevision !== 0n;
   // Key-ordered results can push the limit down into the index walk (descending keys walk backwards);
   // the results are identical to fetching everything and sorting.
   const keyOrdered = r.sortTarget === SortTarget.KEY && !hasFilter;
@@ -51,8 +58,10 @@ export function executeRange(view: ReadView, r: RangeRequest): RangeOutcome {
   let kvs = rr.kvs;
   if (r.maxModRevision !== 0n) kvs = kvs.filter((kv) => kv.modRevision <= toNumber(r.maxModRevision));
   if (r.minModRevision !== 0n) kvs = kvs.filter((kv) => kv.modRevision >= toNumber(r.minModRevision));
-  if (r.maxCreateRevision !== 0n) kvs = kvs.filter((kv) => kv.createRevision <= toNumber(r.maxCreateRevision));
-  if (r.minCreateRevision !== 0n) kvs = kvs.filter((kv) => kv.createRevision >= toNumber(r.minCreateRevision));
+  if (r.maxCreateRevision !== 0n)
+    kvs = kvs.filter((kv) => kv.createRevision <= toNumber(r.maxCreateRevision));
+  if (r.minCreateRevision !== 0n)
+    kvs = kvs.filter((kv) => kv.createRevision >= toNumber(r.minCreateRevision));
 
   let order = r.sortOrder;
   if (r.sortTarget !== SortTarget.KEY && order === SortOrder.NONE) order = SortOrder.ASCEND;

@@ -74,7 +74,8 @@ export function compareToPath(view: ReadView, r: TxnRequest): TxnPath {
   const walk = (t: TxnRequest): void => {
     const ok = t.compare.every((c) => applyCompare(view, c));
     path.push(ok);
-    for (const op of ok ? t.success : t.failure) if (op.request?.$case === 'requestTxn') walk(op.request.value);
+    for (const op of ok ? t.success : t.failure)
+      if (op.request?.$case === 'requestTxn') walk(op.request.value);
   };
   walk(r);
   return path;
@@ -85,7 +86,13 @@ export function compareToPath(view: ReadView, r: TxnRequest): TxnPath {
  * ignore_value/ignore_lease need the key to exist, attached leases must exist, and ranges must not read
  * a future or compacted revision (etcd's checkRequests). Throws the first error found.
  */
-export function checkTxn(view: ReadView, r: TxnRequest, path: TxnPath, leases: LeaseLookup, isWrite: boolean): void {
+export function checkTxn(
+  view: ReadView,
+  r: TxnRequest,
+  path: TxnPath,
+  leases: LeaseLookup,
+  isWrite: boolean,
+): void {
   let i = 0;
   const walk = (t: TxnRequest): void => {
     const ok = path[i++];

@@ -97,14 +97,22 @@ export class Backend {
     if (existsSync(opts.dir)) {
       const unexpected = readdirSync(opts.dir).filter((f) => f !== 'data.mdb' && f !== 'lock.mdb');
       if (unexpected.length > 0) {
-        throw new Error(`backend: ${opts.dir} holds files that are not an lmdb environment: ${unexpected.join(', ')}`);
+        throw new Error(
+          `backend: ${opts.dir} holds files that are not an lmdb environment: ${unexpected.join(', ')}`,
+        );
       }
     }
     mkdirSync(opts.dir, { recursive: true });
     let env: RootDatabase;
     try {
       // overlappingSync off: a commit's promise resolves only once the data is fsynced.
-      env = open({ path: opts.dir, overlappingSync: false, maxDbs: 16, encoding: 'binary', keyEncoding: 'binary' });
+      env = open({
+        path: opts.dir,
+        overlappingSync: false,
+        maxDbs: 16,
+        encoding: 'binary',
+        keyEncoding: 'binary',
+      });
     } catch (err) {
       throw new Error(`backend: cannot open lmdb environment in ${opts.dir}: ${(err as Error).message}`);
     }
@@ -127,7 +135,11 @@ export class Backend {
    * Iterates committed entries with start <= key < end in key order. Staged writes are not seen: the
    * caller must only range over data it knows is durable (for example revisions <= a committed one).
    */
-  *rangeCommitted(bucket: Bucket, start: Buffer | undefined, end: Buffer | undefined): Generator<[Buffer, Buffer]> {
+  *rangeCommitted(
+    bucket: Bucket,
+    start: Buffer | undefined,
+    end: Buffer | undefined,
+  ): Generator<[Buffer, Buffer]> {
     const opts: { start?: Buffer; end?: Buffer } = {};
     if (start !== undefined) opts.start = start;
     if (end !== undefined) opts.end = end;

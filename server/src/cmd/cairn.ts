@@ -32,7 +32,9 @@ async function main(): Promise<number> {
     return 0;
   }
   if (parsed.kind === 'version') {
-    process.stdout.write(`cairn Version: ${CAIRN_VERSION}\netcd API Version: ${ETCD_VERSION_EMULATED}\nNode Version: ${process.version}\n`);
+    process.stdout.write(
+      `cairn Version: ${CAIRN_VERSION}\netcd API Version: ${ETCD_VERSION_EMULATED}\nNode Version: ${process.version}\n`,
+    );
     return 0;
   }
   const config = parsed.config;
@@ -81,7 +83,9 @@ async function main(): Promise<number> {
       `cairn ${CAIRN_VERSION} is serving the etcd v3 API on ${endpoints} (member ${config.name}, id ${hex(server.identity.memberId)}, data in ${config.dataDir}).`,
       `Try:  ETCDCTL_API=3 etcdctl --endpoints=${endpoints} put greeting hello`,
       `      node dist/server/src/cmd/cairnctl.js --endpoints=${endpoints} get greeting`,
-      config.listenMetricsUrls.length > 0 ? `Metrics and health: ${config.listenMetricsUrls.map((u) => `${u.origin}/metrics`).join(', ')}` : '',
+      config.listenMetricsUrls.length > 0
+        ? `Metrics and health: ${config.listenMetricsUrls.map((u) => `${u.origin}/metrics`).join(', ')}`
+        : '',
       'Stop with Ctrl-C.',
       '',
     ]

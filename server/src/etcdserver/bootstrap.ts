@@ -37,7 +37,7 @@ export interface OpenedDataDir {
   readonly identity: MemberIdentity;
   readonly fresh: boolean;
   /** Releases the directory lock (the pid file). */
-  release(): void;
+  readonly release: () => void;
 }
 
 export interface OpenDataDirOptions {
@@ -69,7 +69,10 @@ export async function openDataDir(opts: OpenDataDirOptions): Promise<OpenedDataD
   const release = lockDataDir(memberDir);
   let backend: Backend;
   try {
-    backend = Backend.open({ dir: dbDir, logger: opts.logger, metrics: opts.metrics, onFatal: opts.onFatal }, !fresh);
+    backend = Backend.open(
+      { dir: dbDir, logger: opts.logger, metrics: opts.metrics, onFatal: opts.onFatal },
+      !fresh,
+    );
   } catch (err) {
     release();
     throw new DataDirError(`data dir ${dataDir} is corrupt or unreadable: ${(err as Error).message}`);
@@ -105,7 +108,9 @@ function readIdentity(backend: Backend, dataDir: string): MemberIdentity {
     throw new DataDirError(`data dir ${dataDir} is not a Cairn data dir (no storage marker in member/db)`);
   }
   if (marker.toString() !== STORAGE_VERSION) {
-    throw new DataDirError(`data dir ${dataDir} has storage format "${marker.toString()}"; this build reads "${STORAGE_VERSION}"`);
+    throw new DataDirError(
+      `data dir ${dataDir} has storage format "${marker.toString()}"; this build reads "${STORAGE_VERSION}"`,
+    );
   }
   const clusterId = backend.get('meta', META_CLUSTER_ID);
   const memberId = backend.get('meta', META_MEMBER_ID);

@@ -32,13 +32,34 @@ interface FlagSpec {
 export const FLAGS = {
   name: { help: 'Human-readable name for this member.', default: 'default' },
   'data-dir': { help: 'Path to the data directory.', default: '${name}.cairn' },
-  'listen-client-urls': { help: 'List of URLs to listen on for client gRPC traffic.', default: 'http://localhost:2379' },
-  'advertise-client-urls': { help: 'List of this member\'s client URLs to advertise to the rest of the cluster.', default: 'http://localhost:2379' },
-  'initial-advertise-peer-urls': { help: 'List of this member\'s peer URLs to advertise to the rest of the cluster.', default: 'http://localhost:2380' },
-  'listen-metrics-urls': { help: 'List of URLs to serve /metrics and /health on (empty: none).', default: 'http://localhost:2381' },
-  'max-request-bytes': { help: 'Maximum client request size in bytes the server will accept.', default: String(MAX_REQUEST_BYTES_DEFAULT) },
-  'max-txn-ops': { help: 'Maximum number of operations permitted in a transaction.', default: String(MAX_TXN_OPS_DEFAULT) },
-  'quota-backend-bytes': { help: 'Raise alarms when backend size exceeds the given quota.', default: String(QUOTA_BACKEND_BYTES_DEFAULT) },
+  'listen-client-urls': {
+    help: 'List of URLs to listen on for client gRPC traffic.',
+    default: 'http://localhost:2379',
+  },
+  'advertise-client-urls': {
+    help: "List of this member's client URLs to advertise to the rest of the cluster.",
+    default: 'http://localhost:2379',
+  },
+  'initial-advertise-peer-urls': {
+    help: "List of this member's peer URLs to advertise to the rest of the cluster.",
+    default: 'http://localhost:2380',
+  },
+  'listen-metrics-urls': {
+    help: 'List of URLs to serve /metrics and /health on (empty: none).',
+    default: 'http://localhost:2381',
+  },
+  'max-request-bytes': {
+    help: 'Maximum client request size in bytes the server will accept.',
+    default: String(MAX_REQUEST_BYTES_DEFAULT),
+  },
+  'max-txn-ops': {
+    help: 'Maximum number of operations permitted in a transaction.',
+    default: String(MAX_TXN_OPS_DEFAULT),
+  },
+  'quota-backend-bytes': {
+    help: 'Raise alarms when backend size exceeds the given quota.',
+    default: String(QUOTA_BACKEND_BYTES_DEFAULT),
+  },
   'log-level': { help: 'Log level: debug, info, warn or error.', default: 'info' },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -52,7 +73,10 @@ export type ParsedCommand = { kind: 'run'; config: ServerConfig } | { kind: 'hel
 
 /** Parses argv and CAIRN_* environment variables; flags win over the environment. */
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedCommand {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, version: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean' }> = {
+    help: { type: 'boolean' },
+    version: { type: 'boolean' },
+  };
   for (const f of Object.keys(FLAGS)) options[f] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -80,7 +104,11 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedC
     dataDir,
     listenClientUrls: parseUrls('listen-client-urls', get('listen-client-urls'), false),
     advertiseClientUrls: parseUrls('advertise-client-urls', get('advertise-client-urls'), false),
-    initialAdvertisePeerUrls: parseUrls('initial-advertise-peer-urls', get('initial-advertise-peer-urls'), false),
+    initialAdvertisePeerUrls: parseUrls(
+      'initial-advertise-peer-urls',
+      get('initial-advertise-peer-urls'),
+      false,
+    ),
     listenMetricsUrls: parseUrls('listen-metrics-urls', get('listen-metrics-urls'), true),
     maxRequestBytes: parsePositiveInt('max-request-bytes', get('max-request-bytes')),
     maxTxnOps: parsePositiveInt('max-txn-ops', get('max-txn-ops')),
@@ -109,16 +137,19 @@ function parseUrls(flag: string, value: string, allowEmpty: boolean): URL[] {
     } catch {
       throw new ConfigError(`--${flag}: "${p}" is not a URL`);
     }
-    if (u.protocol !== 'http:') throw new ConfigError(`--${flag}: "${p}": only http:// URLs are supported (TLS comes later)`);
+    if (u.protocol !== 'http:')
+      throw new ConfigError(`--${flag}: "${p}": only http:// URLs are supported (TLS comes later)`);
     if (u.port === '') throw new ConfigError(`--${flag}: "${p}" has no port`);
-    if (u.pathname !== '/' && u.pathname !== '') throw new ConfigError(`--${flag}: "${p}" must not have a path`);
+    if (u.pathname !== '/' && u.pathname !== '')
+      throw new ConfigError(`--${flag}: "${p}" must not have a path`);
     return u;
   });
 }
 
 function parsePositiveInt(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`--${flag} must be a positive integer (got "${value}")`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new ConfigError(`--${flag} must be a positive integer (got "${value}")`);
   return n;
 }
 
@@ -127,6 +158,11 @@ export function usage(): string {
   for (const [f, spec] of Object.entries(FLAGS)) {
     lines.push(`  --${f}`, `      ${spec.help} (default "${spec.default}", env ${envName(f)})`);
   }
-  lines.push('  --version', '      Print the version and exit.', '  --help', '      Print this help and exit.');
+  lines.push(
+    '  --version',
+    '      Print the version and exit.',
+    '  --help',
+    '      Print this help and exit.',
+  );
   return lines.join('\n') + '\n';
 }

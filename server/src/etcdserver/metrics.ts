@@ -9,10 +9,10 @@ export interface ServerMetrics {
 }
 
 export interface ServerGauges {
-  dbSizeBytes(): number;
-  dbSizeInUseBytes(): number;
-  keysTotal(): number;
-  appliedIndex(): number;
+  readonly dbSizeBytes: () => number;
+  readonly dbSizeInUseBytes: () => number;
+  readonly keysTotal: () => number;
+  readonly appliedIndex: () => number;
 }
 
 /** Server-level metrics with etcd's names, on the member's own registry. */
@@ -27,7 +27,11 @@ export function newServerMetrics(registry: Registry, g: ServerGauges): ServerMet
       },
     });
   };
-  gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', g.dbSizeBytes);
+  gauge(
+    'etcd_mvcc_db_total_size_in_bytes',
+    'Total size of the underlying database physically allocated in bytes.',
+    g.dbSizeBytes,
+  );
   gauge(
     'etcd_mvcc_db_total_size_in_use_in_bytes',
     'Total size of the underlying database logically in use in bytes.',
@@ -36,8 +40,16 @@ export function newServerMetrics(registry: Registry, g: ServerGauges): ServerMet
   gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', g.keysTotal);
   gauge('etcd_server_has_leader', 'Whether or not a leader exists. 1 is existence, 0 is not.', () => 1);
   gauge('etcd_server_is_leader', 'Whether or not this member is a leader. 1 if is, 0 otherwise.', () => 1);
-  gauge('etcd_server_proposals_committed_total', 'The total number of consensus proposals committed.', g.appliedIndex);
-  gauge('etcd_server_proposals_applied_total', 'The total number of consensus proposals applied.', g.appliedIndex);
+  gauge(
+    'etcd_server_proposals_committed_total',
+    'The total number of consensus proposals committed.',
+    g.appliedIndex,
+  );
+  gauge(
+    'etcd_server_proposals_applied_total',
+    'The total number of consensus proposals applied.',
+    g.appliedIndex,
+  );
   const counter = (name: string, help: string) => new Counter({ name, help, registers: [registry] });
   return {
     rangeTotal: counter('etcd_mvcc_range_total', 'Total number of ranges seen by this member.'),

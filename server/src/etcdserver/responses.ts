@@ -34,7 +34,12 @@ export function putResponse(header: HeaderFactory, rev: number, prevKv: KeyValue
   return { header: header(rev), prevKv: prevKv === undefined ? undefined : toPbKv(prevKv) };
 }
 
-export function deleteResponse(header: HeaderFactory, rev: number, deleted: number, prevKvs: KeyValue[]): DeleteRangeResponse {
+export function deleteResponse(
+  header: HeaderFactory,
+  rev: number,
+  deleted: number,
+  prevKvs: KeyValue[],
+): DeleteRangeResponse {
   return { header: header(rev), deleted: BigInt(deleted), prevKvs: prevKvs.map(toPbKv) };
 }
 
@@ -53,7 +58,12 @@ function opResponse(r: OpOutcome): ResponseOp {
     case 'put':
       return { response: { $case: 'responsePut', value: putResponse(opHeader, r.rev, r.put.prevKv) } };
     case 'delete':
-      return { response: { $case: 'responseDeleteRange', value: deleteResponse(opHeader, r.rev, r.del.deleted, r.del.prevKvs) } };
+      return {
+        response: {
+          $case: 'responseDeleteRange',
+          value: deleteResponse(opHeader, r.rev, r.del.deleted, r.del.prevKvs),
+        },
+      };
     case 'txn':
       return { response: { $case: 'responseTxn', value: txnResponse(opHeader, 0, r.txn) } };
     default:

@@ -10,7 +10,9 @@ export const ETCD_VERSION_EMULATED = '3.6.0';
 /** Cairn's own version, from package.json. */
 export const CAIRN_VERSION: string = (() => {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';

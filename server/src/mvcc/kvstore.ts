@@ -139,7 +139,10 @@ export class KVStore {
     try {
       result = fn(txn);
     } catch (err) {
-      assert(changes.length === 0, `write transaction failed after ${changes.length} changes: ${String(err)}`);
+      assert(
+        changes.length === 0,
+        `write transaction failed after ${changes.length} changes: ${String(err)}`,
+      );
       throw err;
     } finally {
       this.writing = false;
@@ -229,7 +232,10 @@ export class KVStore {
   private readRevision(rev: Revision): KeyValue {
     const raw = this.backend.get('key', revisionToBytes(rev));
     if (raw === undefined) {
-      throw new MvccError('ERR_MVCC_CORRUPT', `mvcc: revision ${revisionKey(rev)} is in the index but not in the backend`);
+      throw new MvccError(
+        'ERR_MVCC_CORRUPT',
+        `mvcc: revision ${revisionKey(rev)} is in the index but not in the backend`,
+      );
     }
     return decodeKeyValue(raw);
   }
@@ -245,7 +251,14 @@ export class KVStore {
         version = at.version + 1;
       }
     }
-    const kv: KeyValue = { key: Buffer.from(key), createRevision, modRevision: rev.main, version, value, lease };
+    const kv: KeyValue = {
+      key: Buffer.from(key),
+      createRevision,
+      modRevision: rev.main,
+      version,
+      value,
+      lease,
+    };
     this.backend.put('key', revisionToBytes(rev), encodeKeyValue(kv));
     this.index.put(key, rev);
     return kv;
@@ -264,7 +277,14 @@ export class KVStore {
       const rev = { main, sub: changes.length };
       // A tombstone is stored as a KeyValue holding only the key (as etcd stores it); the change
       // reported to watchers carries the deletion revision as its mod_revision.
-      const stored: KeyValue = { key, createRevision: 0, modRevision: 0, version: 0, value: EMPTY, lease: 0n };
+      const stored: KeyValue = {
+        key,
+        createRevision: 0,
+        modRevision: 0,
+        version: 0,
+        value: EMPTY,
+        lease: 0n,
+      };
       this.backend.put('key', revisionToBytes(rev, true), encodeKeyValue(stored));
       const tomb: KeyValue = { ...stored, modRevision: main };
       this.index.tombstone(key, rev);

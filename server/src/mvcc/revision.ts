@@ -48,7 +48,11 @@ export function bytesToRevision(bytes: Uint8Array): Revision {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const main = view.readBigUInt64BE(0);
   const sub = view.readBigUInt64BE(9);
-  if (view[8] !== SEPARATOR || main > BigInt(Number.MAX_SAFE_INTEGER) || sub > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (
+    view[8] !== SEPARATOR ||
+    main > BigInt(Number.MAX_SAFE_INTEGER) ||
+    sub > BigInt(Number.MAX_SAFE_INTEGER)
+  ) {
     throw new Error('mvcc: malformed revision key');
   }
   return { main: Number(main), sub: Number(sub) };

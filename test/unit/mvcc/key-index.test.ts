@@ -27,7 +27,11 @@ describe('KeyIndex', () => {
     assert.deepEqual(ki.get(1), { modified: r(1), created: r(1), version: 1 });
     assert.deepEqual(ki.get(2), { modified: r(2), created: r(1), version: 2 });
     assert.equal(ki.get(3), undefined, 'deleted at 3');
-    assert.deepEqual(ki.get(4), { modified: r(4), created: r(4), version: 1 }, 're-created: version restarts');
+    assert.deepEqual(
+      ki.get(4),
+      { modified: r(4), created: r(4), version: 1 },
+      're-created: version restarts',
+    );
     assert.equal(ki.get(5), undefined);
     assert.equal(ki.get(100), undefined);
     assert.equal(ki.get(0), undefined, 'before creation');

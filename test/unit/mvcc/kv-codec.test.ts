@@ -5,7 +5,14 @@ import type { KeyValue } from '../../../server/src/mvcc/kv-codec.js';
 import { KeyValue as PbKeyValue } from '../../../server/src/proto/gen/mvccpb/kv.js';
 
 const samples: KeyValue[] = [
-  { key: Buffer.from('foo'), createRevision: 2, modRevision: 5, version: 4, value: Buffer.from('bar'), lease: 0n },
+  {
+    key: Buffer.from('foo'),
+    createRevision: 2,
+    modRevision: 5,
+    version: 4,
+    value: Buffer.from('bar'),
+    lease: 0n,
+  },
   { key: Buffer.from('k'), createRevision: 0, modRevision: 0, version: 0, value: Buffer.alloc(0), lease: 0n },
   {
     key: Buffer.from([0, 255, 1]),
@@ -15,7 +22,14 @@ const samples: KeyValue[] = [
     value: Buffer.alloc(300, 7),
     lease: 0x7fffffffffffffffn,
   },
-  { key: Buffer.from('neg'), createRevision: 1, modRevision: 1, version: 1, value: Buffer.from('v'), lease: -5n },
+  {
+    key: Buffer.from('neg'),
+    createRevision: 1,
+    modRevision: 1,
+    version: 1,
+    value: Buffer.from('v'),
+    lease: -5n,
+  },
 ];
 
 describe('KeyValue codec', () => {

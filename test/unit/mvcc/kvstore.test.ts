@@ -14,7 +14,10 @@ import { newLogger } from '../../../server/src/util/logger.js';
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function openStore(dir?: string, compactionBatchLimit?: number): { store: KVStore; backend: Backend; dir: string } {
+function openStore(
+  dir?: string,
+  compactionBatchLimit?: number,
+): { store: KVStore; backend: Backend; dir: string } {
   const d = dir ?? mkdtempSync(join(tmpdir(), 'cairn-kvstore-'));
   if (dir === undefined) dirs.push(d);
   const registry = new Registry();
@@ -108,7 +111,11 @@ describe('KVStore on lmdb', () => {
     const c = await store.compact(4);
     await c.physical;
     assert.throws(() => store.read().range(all, { rev: 3 }), { code: 'ERR_MVCC_COMPACTED' });
-    assert.equal(store.read().range(all, { rev: 4 }).count, 3, 'the compaction revision itself stays readable');
+    assert.equal(
+      store.read().range(all, { rev: 4 }).count,
+      3,
+      'the compaction revision itself stays readable',
+    );
     await assert.rejects(store.compact(4), { code: 'ERR_MVCC_COMPACTED' });
     await assert.rejects(store.compact(99), { code: 'ERR_MVCC_FUTURE_REV' });
     await backend.close();
@@ -120,10 +127,14 @@ describe('KVStore on lmdb', () => {
     await put(store, 'cold', 'x'); // 12
     await del(store, { key: b('hot') }); // 13
     assert.equal(backend.entryCount('key'), 12);
-    await (await store.compact(12)).physical;
+    await (
+      await store.compact(12)
+    ).physical;
     // Left: hot@11 (newest <= 12), cold@12, tombstone hot@13.
     assert.equal(backend.entryCount('key'), 3);
-    await (await store.compact(13)).physical;
+    await (
+      await store.compact(13)
+    ).physical;
     assert.equal(backend.entryCount('key'), 2, 'hot is gone: cold@12 and the tombstone at 13');
     assert.equal(get(store, 'cold')?.value.toString(), 'x');
     await backend.close();
@@ -136,7 +147,9 @@ describe('KVStore on lmdb', () => {
     await put(first.store, 'b', '1'); // 4
     await del(first.store, { key: b('b') }); // 5
     await put(first.store, 'b', '2'); // 6
-    await (await first.store.compact(3)).physical;
+    await (
+      await first.store.compact(3)
+    ).physical;
     await first.backend.close();
 
     const second = openStore(first.dir);
@@ -160,8 +173,12 @@ describe('KVStore on lmdb', () => {
     await del(first.store, { key: b('x') }); // 3
     await put(first.store, 'y', '1'); // 4
     await del(first.store, { key: b('y') }); // 5
-    await (await first.store.compact(5)).physical;
-    await (await first.store.compact(5).catch(() => ({ physical: Promise.resolve() }))).physical;
+    await (
+      await first.store.compact(5)
+    ).physical;
+    await (
+      await first.store.compact(5).catch(() => ({ physical: Promise.resolve() }))
+    ).physical;
     await first.backend.close();
     const second = openStore(first.dir);
     assert.equal(second.store.currentRev, 5);
@@ -184,7 +201,9 @@ describe('KVStore on lmdb', () => {
 
   it('shares commits between concurrent writers (group commit)', async () => {
     const { store, backend } = openStore();
-    const writes = Array.from({ length: 200 }, (_, i) => store.write((txn) => txn.put(b(`k${i}`), b('v'), 0n)));
+    const writes = Array.from({ length: 200 }, (_, i) =>
+      store.write((txn) => txn.put(b(`k${i}`), b('v'), 0n)),
+    );
     await Promise.all(writes.map((w) => w.durable));
     assert.equal(store.readRev, 201);
     assert.equal(store.read().range(all, { countOnly: true }).count, 200);

@@ -42,7 +42,12 @@ describe('TreeIndex', () => {
 
   it('walks ranges backwards', () => {
     assert.deepEqual(keysIn(idx, { key: b('a'), end: b('c') }, 30, true), ['b\xff', 'b', 'abc', 'a']);
-    assert.deepEqual(keysIn(idx, { key: b('b'), end: Buffer.alloc(0) }, 30, true), ['\xff\xff', 'c', 'b\xff', 'b']);
+    assert.deepEqual(keysIn(idx, { key: b('b'), end: Buffer.alloc(0) }, 30, true), [
+      '\xff\xff',
+      'c',
+      'b\xff',
+      'b',
+    ]);
   });
 
   it('counts keys in a range at a revision', () => {
