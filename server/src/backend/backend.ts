@@ -5,6 +5,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { Logger } from 'winston';
 import { assert } from '../util/assert.js';
 import type { BackendMetrics } from './metrics.js';
+import { checkLmdbHeader, verifyInChild } from './verify.js';
 
 /** The lmdb sub-databases Cairn uses (etcd calls them buckets). */
 export type Bucket = 'key' | 'meta' | 'alarm';
@@ -86,8 +87,20 @@ export class Backend {
   }
 
   /**
+   * Checks an existing environment before it is opened: LMDB crashes, rather than failing, on a damaged
+   * file (see verify.ts). Throws with the reason.
+   */
+  static async verify(dir: string): Promise<void> {
+    const dataFile = join(dir, 'data.mdb');
+    if (!existsSync(dataFile)) throw new Error(`backend: database file ${dataFile} is missing`);
+    const bad = checkLmdbHeader(dataFile);
+    if (bad !== undefined) throw new Error(`backend: ${dataFile} is not a valid lmdb file: ${bad}`);
+    await verifyInChild(dir, BUCKETS);
+  }
+
+  /**
    * Opens the environment in `dir`. `mustExist` refuses to create a new one: an existing member whose
-   * database file vanished must not silently start empty.
+   * database file vanished must not silently start empty. Call verify() first on an existing one.
    */
   static open(opts: BackendOptions, mustExist: boolean): Backend {
     const dataFile = join(opts.dir, 'data.mdb');

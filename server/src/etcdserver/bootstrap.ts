@@ -69,6 +69,7 @@ export async function openDataDir(opts: OpenDataDirOptions): Promise<OpenedDataD
   const release = lockDataDir(memberDir);
   let backend: Backend;
   try {
+    if (!fresh) await Backend.verify(dbDir);
     backend = Backend.open(
       { dir: dbDir, logger: opts.logger, metrics: opts.metrics, onFatal: opts.onFatal },
       !fresh,
