@@ -22,6 +22,8 @@ export const STORAGE_VERSION = 'cairn-storage-v1';
 const META_STORAGE_VERSION = Buffer.from('storageVersion');
 const META_CLUSTER_ID = Buffer.from('clusterID');
 const META_MEMBER_ID = Buffer.from('memberID');
+/** The applied index (etcd's consistent index), written in the same commit as the data it covers. */
+export const META_CONSISTENT_INDEX = Buffer.from('consistent_index');
 
 export interface MemberIdentity {
   readonly clusterId: bigint;
@@ -92,6 +94,9 @@ async function initialise(backend: Backend): Promise<MemberIdentity> {
   const identity = { clusterId: randomId(), memberId: randomId() };
   backend.put('meta', META_CLUSTER_ID, idBytes(identity.clusterId));
   backend.put('meta', META_MEMBER_ID, idBytes(identity.memberId));
+  // Creating the member is the first applied entry (etcd's bootstrap applies its initial
+  // configuration first), so a new member reports raftIndex 1, not 0.
+  backend.put('meta', META_CONSISTENT_INDEX, idBytes(1n));
   // The marker goes last in the same commit: it is present only if the identity is.
   backend.put('meta', META_STORAGE_VERSION, Buffer.from(STORAGE_VERSION));
   await backend.commit();

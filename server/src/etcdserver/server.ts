@@ -37,14 +37,13 @@ import type {
 import { toNumber } from '../apply/ranges.js';
 import { AlarmStore, alarmString } from './alarms.js';
 import type { MemberIdentity } from './bootstrap.js';
-import { openDataDir } from './bootstrap.js';
+import { META_CONSISTENT_INDEX, openDataDir } from './bootstrap.js';
 import type { ServerConfig } from './config.js';
 import { newServerMetrics } from './metrics.js';
 import type { ServerMetrics } from './metrics.js';
 import { deleteResponse, putResponse, rangeResponse, txnResponse } from './responses.js';
 import { CAIRN_VERSION, ETCD_VERSION_EMULATED } from './version.js';
 
-const META_CONSISTENT_INDEX = Buffer.from('consistent_index');
 
 /**
  * Until leases exist (a later issue), no lease id names a lease, so a put naming one fails with
