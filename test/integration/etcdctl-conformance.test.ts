@@ -975,4 +975,15 @@ describe('etcdctl with --max-request-bytes=1024 on the server', () => {
       count: 1,
     });
   });
+
+  it('draws the line where etcd does: on the wrapped internal request, about 25 bytes over the put', async () => {
+    // etcd measures the marshalled InternalRaftRequest (put + a header holding a 9- or 10-byte request
+    // id): key "edge" + 997 bytes is 1022 or 1023 bytes there, + 1001 bytes is 1026 or 1027.
+    expectOk(await ctl(['put', 'edge', 'x'.repeat(997)]), 'OK\n');
+    expectRpcError(
+      await ctl(['put', 'edge', 'x'.repeat(1001)]),
+      'InvalidArgument',
+      'etcdserver: request is too large',
+    );
+  });
 });

@@ -292,7 +292,7 @@ export class EtcdServer {
   private preflight(requestBytes: number): void {
     this.checkRunning();
     if (this.alarms.get(AlarmType.CORRUPT).length > 0) throw new EtcdError('ErrCorrupt');
-    if (requestBytes > this.config.maxRequestBytes) throw new EtcdError('ErrRequestTooLarge');
+    if (internalRequestBytes(requestBytes) > this.config.maxRequestBytes) throw new EtcdError('ErrRequestTooLarge');
   }
 
   /**
@@ -305,6 +305,19 @@ export class EtcdServer {
     b.writeBigUInt64BE(BigInt(this.appliedIndex));
     this.backend.put('meta', META_CONSISTENT_INDEX, b);
   }
+}
+
+/**
+ * etcd compares --max-request-bytes with the size of the marshalled InternalRaftRequest that wraps the
+ * client's request: the request as field 3..7 (1-byte tag + length varint) plus a RequestHeader
+ * (field 100: 2-byte tag, 1-byte length, 1-byte tag + up to 10-byte request id). Counting the same
+ * bytes puts the limit exactly where etcd puts it. With Raft, the real entry size replaces this.
+ */
+export function internalRequestBytes(requestBytes: number): number {
+  const REQUEST_HEADER_BYTES = 2 + 1 + 1 + 10;
+  let lenBytes = 1;
+  for (let n = requestBytes; n >= 0x80; n = Math.floor(n / 128)) lenBytes++;
+  return REQUEST_HEADER_BYTES + 1 + lenBytes + requestBytes;
 }
 
 /** A single member without Raft has one term; Raft (a later issue) makes this the real term. */
