@@ -80,7 +80,7 @@ function checkRequestOp(op: RequestOp, maxTxnOps: number): void {
   }
 }
 
-/** A deleted interval [key, end); end undefined = the single key, empty = no upper bound. */
+/** A deleted interval [key, end); end undefined = the single key. */
 interface Interval {
   readonly key: Buffer;
   readonly end: Buffer | undefined;
@@ -89,7 +89,7 @@ interface Interval {
 function intersects(dels: readonly Interval[], k: Buffer): boolean {
   return dels.some((d) => {
     if (d.end === undefined) return d.key.equals(k);
-    return Buffer.compare(k, d.key) >= 0 && (d.end.length === 0 || Buffer.compare(k, d.end) < 0);
+    return Buffer.compare(k, d.key) >= 0 && Buffer.compare(k, d.end) < 0;
   });
 }
 
@@ -103,13 +103,11 @@ function checkIntervals(ops: readonly RequestOp[]): { puts: Set<string>; dels: I
   for (const op of ops) {
     if (op.request?.$case !== 'requestDeleteRange') continue;
     const d = op.request.value;
-    const end =
-      d.rangeEnd.length === 0
-        ? undefined
-        : d.rangeEnd.length === 1 && d.rangeEnd[0] === 0
-          ? EMPTY
-          : d.rangeEnd;
-    dels.push({ key: d.key, end });
+    // etcd builds the literal interval [key, range_end) here, so a from-key delete (range_end "\0")
+    // is the empty interval [key, "\0") and conflicts with no put: "delete everything from a, then
+    // put b" is a valid txn on etcd, and so it is here.
+    if (isFromKeyEnd(d.rangeEnd)) continue;
+    dels.push({ key: d.key, end: d.rangeEnd.length === 0 ? undefined : d.rangeEnd });
   }
   const puts = new Set<string>();
   const dup = () => new EtcdError('ErrDuplicateKey');
@@ -139,4 +137,6 @@ function checkIntervals(ops: readonly RequestOp[]): { puts: Set<string>; dels: I
   return { puts, dels };
 }
 
-const EMPTY = Buffer.alloc(0);
+function isFromKeyEnd(end: Buffer): boolean {
+  return end.length === 1 && end[0] === 0;
+}

@@ -44,17 +44,23 @@ export interface TxnOutcome {
  */
 type TxnPath = boolean[];
 
-/** True when no branch, at any depth, writes. Such a txn is served as a read. */
+/**
+ * True when every op of both branches is a Range. Such a txn is served as a read. As in etcd
+ * (isTxnReadonly), a nested txn counts as a write whatever it holds.
+ */
 export function isTxnReadonly(r: TxnRequest): boolean {
-  const ro = (ops: RequestOp[]): boolean =>
-    ops.every((op) => {
-      const u = op.request;
-      if (u === undefined) return true;
-      if (u.$case === 'requestRange') return true;
-      if (u.$case === 'requestTxn') return isTxnReadonly(u.value);
-      return false;
-    });
+  const ro = (ops: RequestOp[]): boolean => ops.every((op) => op.request?.$case === 'requestRange');
   return ro(r.success) && ro(r.failure);
+}
+
+/** True when a put appears anywhere in the txn, at any depth: such a txn may add data. */
+export function txnHasPut(r: TxnRequest): boolean {
+  const has = (ops: RequestOp[]): boolean =>
+    ops.some((op) => {
+      const u = op.request;
+      return u?.$case === 'requestPut' || (u?.$case === 'requestTxn' && txnHasPut(u.value));
+    });
+  return has(r.success) || has(r.failure);
 }
 
 /** True when every Range at any depth is serializable (then no linearizable read barrier is needed). */
@@ -82,9 +88,9 @@ export function compareToPath(view: ReadView, r: TxnRequest): TxnPath {
 }
 
 /**
- * Checks, before anything is written, every op on the branches the txn will take: puts with
- * ignore_value/ignore_lease need the key to exist, attached leases must exist, and ranges must not read
- * a future or compacted revision (etcd's checkRequests). Throws the first error found.
+ * Checks, before anything is written, the ops on the branches the txn will take, in etcd's order
+ * (txn.go checkRequests): first every put (ignore_value/ignore_lease need the key to exist, attached
+ * leases must exist), then every range (no future or compacted revision). Throws the first error.
  */
 export function checkTxn(
   view: ReadView,
@@ -93,27 +99,28 @@ export function checkTxn(
   leases: LeaseLookup,
   isWrite: boolean,
 ): void {
+  if (isWrite) {
+    forEachTakenOp(r, path, (op) => {
+      if (op.$case === 'requestPut') checkPut(view, op.value, leases);
+    });
+  }
+  forEachTakenOp(r, path, (op) => {
+    if (op.$case === 'requestRange') checkRangeRevision(view, op.value);
+  });
+}
+
+type Op = NonNullable<RequestOp['request']>;
+
+/** Visits every op on the branches `path` says will run, depth first, in op order. */
+function forEachTakenOp(r: TxnRequest, path: TxnPath, visit: (op: Op) => void): void {
   let i = 0;
   const walk = (t: TxnRequest): void => {
     const ok = path[i++];
     for (const op of ok === true ? t.success : t.failure) {
       const u = op.request;
       if (u === undefined) continue;
-      switch (u.$case) {
-        case 'requestRange':
-          checkRangeRevision(view, u.value);
-          break;
-        case 'requestPut':
-          if (isWrite) checkPut(view, u.value, leases);
-          break;
-        case 'requestDeleteRange':
-          break;
-        case 'requestTxn':
-          walk(u.value);
-          break;
-        default:
-          assertNever(u);
-      }
+      visit(u);
+      if (u.$case === 'requestTxn') walk(u.value);
     }
   };
   walk(r);

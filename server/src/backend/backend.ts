@@ -88,14 +88,14 @@ export class Backend {
 
   /**
    * Checks an existing environment before it is opened: LMDB crashes, rather than failing, on a damaged
-   * file (see verify.ts). Throws with the reason.
+   * file (see verify.ts). Throws with the reason; resolves with the buckets the file does not have.
    */
-  static async verify(dir: string): Promise<void> {
+  static async verify(dir: string): Promise<Bucket[]> {
     const dataFile = join(dir, 'data.mdb');
     if (!existsSync(dataFile)) throw new Error(`backend: database file ${dataFile} is missing`);
     const bad = checkLmdbHeader(dataFile);
     if (bad !== undefined) throw new Error(`backend: ${dataFile} is not a valid lmdb file: ${bad}`);
-    await verifyInChild(dir, BUCKETS);
+    return (await verifyInChild(dir, BUCKETS)) as Bucket[];
   }
 
   /**

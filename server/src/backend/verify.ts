@@ -55,16 +55,25 @@ function isMetaPage(buf: Buffer, offset: number): boolean {
   );
 }
 
-/** Walks the environment in `dir` in a child process; rejects with the reason if that fails or crashes. */
-export function verifyInChild(dir: string, buckets: readonly string[]): Promise<void> {
+/**
+ * Walks the environment in `dir` in a child process; rejects with the reason if that fails or crashes.
+ * Resolves with the buckets that do not exist.
+ */
+export function verifyInChild(dir: string, buckets: readonly string[]): Promise<string[]> {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), 'verify-child.js');
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [script, dir, ...buckets],
       { timeout: VERIFY_TIMEOUT_MS, maxBuffer: 1024 * 1024 },
-      (err, _stdout, stderr) => {
-        if (err === null) return resolve();
+      (err, stdout, stderr) => {
+        if (err === null) {
+          try {
+            return resolve((JSON.parse(stdout) as { missing: string[] }).missing);
+          } catch {
+            return reject(new Error(`verification printed ${JSON.stringify(stdout.slice(0, 200))}`));
+          }
+        }
         const e = err as { signal?: string | null; code?: number | string | null };
         if (e.signal) reject(new Error(`reading the database crashed lmdb (${e.signal})`));
         else reject(new Error(stderr.trim() || `verification exited with ${String(e.code)}`));

@@ -23,11 +23,12 @@ export class AlarmStore {
     return type === AlarmType.NONE ? all : all.filter((m) => m.alarm === type);
   }
 
-  /** Raises an alarm; returns it, or undefined if it was already active. */
-  activate(memberID: bigint, alarm: AlarmType): AlarmMember | undefined {
+  /** Raises an alarm and returns it; an alarm already active is returned as it is (etcd does so). */
+  activate(memberID: bigint, alarm: AlarmType): AlarmMember {
     const k = alarmKey(memberID, alarm);
     const id = k.toString('hex');
-    if (this.active.has(id)) return undefined;
+    const existing = this.active.get(id);
+    if (existing !== undefined) return existing;
     const m = { memberID, alarm };
     this.active.set(id, m);
     this.backend.put('alarm', k, Buffer.alloc(0));

@@ -57,7 +57,9 @@ export async function openDataDir(opts: OpenDataDirOptions): Promise<OpenedDataD
   const { dataDir } = opts;
   const memberDir = join(dataDir, 'member');
   const dbDir = join(memberDir, 'db');
-  const fresh = !existsSync(dataDir) || readdirSync(dataDir).length === 0;
+  // lost+found is what a freshly formatted volume holds (etcd ignores it too); it does not make the
+  // directory someone else's.
+  const fresh = !existsSync(dataDir) || readdirSync(dataDir).every((f) => f === 'lost+found');
   if (!fresh) {
     if (!existsSync(join(dbDir, 'data.mdb'))) {
       const etcdLike = existsSync(join(memberDir, 'snap')) || existsSync(join(memberDir, 'wal'));
@@ -70,8 +72,21 @@ export async function openDataDir(opts: OpenDataDirOptions): Promise<OpenedDataD
   mkdirSync(memberDir, { recursive: true });
   const release = lockDataDir(memberDir);
   let backend: Backend;
+  let missing: string[] = [];
   try {
-    if (!fresh) await Backend.verify(dbDir);
+    if (!fresh) missing = await Backend.verify(dbDir);
+  } catch (err) {
+    release();
+    throw new DataDirError(`data dir ${dataDir} is corrupt or unreadable: ${(err as Error).message}`);
+  }
+  if (missing.includes('meta') || missing.includes('key')) {
+    // Refuse before opening for writing, which would add our buckets to someone else's database.
+    release();
+    throw new DataDirError(
+      `data dir ${dataDir} is not a Cairn data dir (member/db has no ${missing.join(', ')} bucket)`,
+    );
+  }
+  try {
     backend = Backend.open(
       { dir: dbDir, logger: opts.logger, metrics: opts.metrics, onFatal: opts.onFatal },
       !fresh,

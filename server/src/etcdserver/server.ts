@@ -10,6 +10,7 @@ import {
   executePut,
   executeTxn,
   isTxnReadonly,
+  txnHasPut,
 } from '../apply/txn.js';
 import type { Backend } from '../backend/backend.js';
 import { newBackendMetrics } from '../backend/metrics.js';
@@ -43,7 +44,6 @@ import { newServerMetrics } from './metrics.js';
 import type { ServerMetrics } from './metrics.js';
 import { deleteResponse, putResponse, rangeResponse, txnResponse } from './responses.js';
 import { CAIRN_VERSION, ETCD_VERSION_EMULATED } from './version.js';
-
 
 /**
  * Until leases exist (a later issue), no lease id names a lease, so a put naming one fails with
@@ -173,7 +173,7 @@ export class EtcdServer {
       return txnResponse(this.headerFn, view.rev, executeTxn(view, r, path));
     }
     this.preflight(requestBytes);
-    this.checkSpace();
+    if (txnHasPut(r)) this.checkSpace();
     const w = this.store.write((txn) => {
       this.apply();
       const path = compareToPath(txn, r);
@@ -224,10 +224,8 @@ export class EtcdServer {
         if (r.alarm === AlarmType.NONE) break;
         this.apply();
         const m = this.alarms.activate(r.memberID, r.alarm);
-        if (m !== undefined) {
-          alarms.push(m);
-          this.logger.warn('alarm raised', { alarm: AlarmType[m.alarm], memberId: hex(m.memberID) });
-        }
+        alarms.push(m);
+        this.logger.warn('alarm raised', { alarm: AlarmType[m.alarm], memberId: hex(m.memberID) });
         await this.backend.commit();
         break;
       }
@@ -278,7 +276,7 @@ export class EtcdServer {
 
   /**
    * Active alarms cap what may be written (etcd's capped and corrupt appliers): with NOSPACE, nothing
-   * that adds data (puts, writing txns); with CORRUPT, no write at all. Deletes and compaction stay
+   * that adds data (puts, txns holding a put); with CORRUPT, no write at all. Deletes and compaction stay
    * possible under NOSPACE so that space can be reclaimed.
    */
   private checkSpace(): void {
@@ -292,7 +290,8 @@ export class EtcdServer {
   private preflight(requestBytes: number): void {
     this.checkRunning();
     if (this.alarms.get(AlarmType.CORRUPT).length > 0) throw new EtcdError('ErrCorrupt');
-    if (internalRequestBytes(requestBytes) > this.config.maxRequestBytes) throw new EtcdError('ErrRequestTooLarge');
+    if (internalRequestBytes(requestBytes) > this.config.maxRequestBytes)
+      throw new EtcdError('ErrRequestTooLarge');
   }
 
   /**

@@ -124,7 +124,8 @@ export function cmp(
 export const kvs = (list: readonly KeyValue[]): string[] =>
   list.map((kv) => `${kv.key.toString('latin1')}:${kv.value.toString('latin1')}`);
 
-export const keys = (list: readonly { key: Buffer }[]): string[] => list.map((kv) => kv.key.toString('latin1'));
+export const keys = (list: readonly { key: Buffer }[]): string[] =>
+  list.map((kv) => kv.key.toString('latin1'));
 
 export interface StoreFixture {
   readonly store: KVStore;
@@ -163,7 +164,11 @@ export async function closeStores(): Promise<void> {
 }
 
 /** Puts each pair in its own write transaction (one revision each); returns the last revision. */
-export async function putAll(store: KVStore, pairs: readonly [string, string][], lease = 0n): Promise<number> {
+export async function putAll(
+  store: KVStore,
+  pairs: readonly [string, string][],
+  lease = 0n,
+): Promise<number> {
   let rev = store.currentRev;
   for (const [k, v] of pairs) {
     const w = store.write((txn) => txn.put(b(k), b(v), lease));
