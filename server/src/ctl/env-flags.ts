@@ -7,6 +7,7 @@
 // (ETCDCTL_COMMAND_TIMEOUT=abc means a zero timeout).
 import { bytesOf } from './byte-string.js';
 import { CtlExit, ExitCode } from './exit.js';
+import { goQuote } from './go-quote.js';
 import type { Flag } from './flag-set.js';
 import type { CtlIO } from './io.js';
 
@@ -76,14 +77,16 @@ export function applyEnvironment(flags: readonly Flag[], io: CtlIO): void {
           date,
           micros,
           'C',
-          `conflicting environment variable "${k}" is shadowed by corresponding command-line flag ` +
+          `conflicting environment variable ${goQuote(bytesOf(k))} is shadowed by corresponding command-line flag ` +
             '(either unset environment variable or disable flag)',
         ),
       );
       throw new CtlExit(ExitCode.error, undefined);
     }
     if (k.startsWith(`${envPrefix}_`)) {
-      io.stderr.write(capnslogLine(date, micros, 'W', bytesOf(`unrecognized environment variable ${k}=${v}`)));
+      io.stderr.write(
+        capnslogLine(date, micros, 'W', bytesOf(`unrecognized environment variable ${k}=${v}`)),
+      );
     }
   }
 }

@@ -18,6 +18,8 @@ interface FlagDefBase {
   name: string;
   shorthand?: string;
   usage: string;
+  /** Left out of usage texts (pflag's Hidden). */
+  hidden?: boolean;
 }
 
 export type FlagDef =
@@ -144,7 +146,8 @@ export class FlagSet {
     try {
       flag.setValue(value);
     } catch (err) {
-      if (!(err instanceof GoNumError || err instanceof GoDurationError || err instanceof GoCsvError)) throw err;
+      if (!(err instanceof GoNumError || err instanceof GoDurationError || err instanceof GoCsvError))
+        throw err;
       const flagName =
         flag.def.shorthand !== undefined ? `-${flag.def.shorthand}, --${flag.name}` : `--${flag.name}`;
       throw new FlagError(`invalid argument ${goQuote(value)} for ${goQuote(flagName)} flag: ${err.message}`);

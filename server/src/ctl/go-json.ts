@@ -8,7 +8,7 @@ const HEX = '0123456789abcdef';
 /** encodeState.string with escapeHTML = true. Input and output are byte strings. */
 export function jsonString(bytes: string): string {
   let out = '"';
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes.charCodeAt(i);
     if (b < 0x80) {
       const c = bytes[i]!;

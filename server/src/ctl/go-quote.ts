@@ -46,7 +46,7 @@ function escapeRune(rune: number, quote: string): string {
 /** strconv.Quote (fmt's %q for strings): the input and output are byte strings. */
 export function goQuote(bytes: string): string {
   let out = '"';
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const d = decodeRune(bytes, i);
     if (!d.valid) out += '\\x' + hexDigits(bytes.charCodeAt(i), 2);
     else out += escapeRune(d.rune, '"');

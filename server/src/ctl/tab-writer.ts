@@ -13,7 +13,9 @@ interface Cell {
 }
 
 export function formatTabs(text: string): string {
-  const lines: Cell[][] = text.split('\n').map((l) => l.split('\t').map((t) => ({ text: t, width: [...t].length })));
+  const lines: Cell[][] = text
+    .split('\n')
+    .map((l) => l.split('\t').map((t) => ({ text: t, width: [...t].length })));
   const out: string[] = [];
   const widths: number[] = [];
 

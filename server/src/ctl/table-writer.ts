@@ -91,7 +91,10 @@ function title(name: string): string {
   const isNumOrSpace = (c: string | undefined): boolean => c !== undefined && /^[0-9 ]$/.test(c);
   for (let i = 0; i < rs.length; i++) {
     if (rs[i] === '_') rs[i] = ' ';
-    else if (rs[i] === '.' && ((i !== 0 && !isNumOrSpace(rs[i - 1])) || (i !== rs.length - 1 && !isNumOrSpace(rs[i + 1])))) {
+    else if (
+      rs[i] === '.' &&
+      ((i !== 0 && !isNumOrSpace(rs[i - 1])) || (i !== rs.length - 1 && !isNumOrSpace(rs[i + 1])))
+    ) {
       rs[i] = ' ';
     }
   }

@@ -1,0 +1,45 @@
+// Output formats (-w/--write-out), one printer per format as in etcdctl/ctlv3/command/printer*.go.
+// A format that does not support a command fails *after* the request was made, exactly like etcdctl:
+// `etcdctl -w table put k v` writes the key and then exits 4 with "table not supported as output format".
+import type {
+  DeleteRangeResponse,
+  MemberListResponse,
+  PutResponse,
+  RangeResponse,
+  StatusResponse,
+  TxnResponse,
+} from '../proto/gen/etcdserverpb/rpc.js';
+import { CtlExit, ExitCode } from './exit.js';
+
+/** One `endpoint health` result (etcdctl's epHealth). Strings are byte strings. */
+export interface EpHealth {
+  ep: string;
+  health: boolean;
+  /** Go Duration.String() of the check, e.g. "1.234567ms". */
+  took: string;
+  /** Empty when healthy. */
+  error: string;
+}
+
+/** One `endpoint status` result (etcdctl's epStatus). */
+export interface EpStatus {
+  ep: string;
+  resp: StatusResponse;
+}
+
+export interface Printer {
+  /** simplePrinter's valueOnly (get --print-value-only); undefined for other formats. */
+  readonly kind: 'simple' | 'json' | 'table' | 'fields' | 'protobuf';
+  del(r: DeleteRangeResponse): void;
+  get(r: RangeResponse): void;
+  put(r: PutResponse): void;
+  txn(r: TxnResponse): void;
+  memberList(r: MemberListResponse): void;
+  endpointHealth(list: readonly EpHealth[]): void;
+  endpointStatus(list: readonly EpStatus[]): void;
+}
+
+/** printerUnsupported: every method exits 4. */
+export function unsupported(format: string): never {
+  throw new CtlExit(ExitCode.badFeature, `${format} not supported as output format`);
+}
