@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { credentials } from '@grpc/grpc-js';
 import { KVClient } from '../dist/server/src/proto/gen/etcdserverpb/rpc.js';
+import { putRequest, rangeRequest } from '../dist/server/src/proto/messages.js';
 
 const { values } = parseArgs({
   options: { total: { type: 'string', default: '5000' }, clients: { type: 'string', default: '1,64' } },
@@ -44,21 +45,7 @@ async function waitReady(ep) {
 }
 
 function rangeReq(key, serializable) {
-  return {
-    key: Buffer.from(key),
-    rangeEnd: Buffer.alloc(0),
-    limit: 0n,
-    revision: 0n,
-    sortOrder: 0,
-    sortTarget: 0,
-    serializable,
-    keysOnly: false,
-    countOnly: false,
-    minModRevision: 0n,
-    maxModRevision: 0n,
-    minCreateRevision: 0n,
-    maxCreateRevision: 0n,
-  };
+  return rangeRequest({ key: Buffer.from(key), serializable });
 }
 
 async function startServer(kind) {
@@ -126,18 +113,7 @@ async function load(ep, clients, op) {
         const s = performance.now();
         await new Promise((res, rej) => {
           const cb = (e) => (e ? rej(e) : res());
-          if (op === 'put')
-            c.put(
-              {
-                key: Buffer.from(key),
-                value: VALUE,
-                lease: 0n,
-                prevKv: false,
-                ignoreValue: false,
-                ignoreLease: false,
-              },
-              cb,
-            );
+          if (op === 'put') c.put(putRequest({ key: Buffer.from(key), value: VALUE }), cb);
           else c.range(rangeReq(key, op === 'range-s'), cb);
         });
         lat.push(performance.now() - s);

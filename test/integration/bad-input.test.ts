@@ -10,6 +10,7 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { CAIRN_JS, cairnTarget, freePorts, startCairn, stopAll } from '../framework/index.js';
 import type { Member } from '../framework/index.js';
 import { KVClient } from '../../server/src/proto/gen/etcdserverpb/rpc.js';
+import { putRequest } from '../../server/src/proto/messages.js';
 
 const run = promisify(execFile);
 
@@ -70,16 +71,8 @@ describe(
 
       const kv = new KVClient(endpoint, credentials.createInsecure());
       const put = await new Promise<bigint>((resolve, reject) =>
-        kv.put(
-          {
-            key: Buffer.from('still'),
-            value: Buffer.from('alive'),
-            lease: 0n,
-            prevKv: false,
-            ignoreValue: false,
-            ignoreLease: false,
-          },
-          (err, res) => (err ? reject(err) : resolve(res.header!.revision)),
+        kv.put(putRequest({ key: Buffer.from('still'), value: Buffer.from('alive') }), (err, res) =>
+          err ? reject(err) : resolve(res.header!.revision),
         ),
       );
       kv.close();

@@ -6,7 +6,7 @@ import type { CommandDef, Invocation } from './command.js';
 import { CtlExit, ExitCode } from './exit.js';
 import { clientConfigFromCmd, commandDeadline, mustClient } from './global-flags.js';
 import { GoNumError, parseGoInt } from './go-strconv.js';
-import { compactionRequest } from './messages.js';
+import { compactionRequest } from '../proto/messages.js';
 
 async function runCompaction(inv: Invocation): Promise<void> {
   if (inv.args.length !== 1) throw new CtlExit(ExitCode.badArgs, 'compaction command needs 1 argument');

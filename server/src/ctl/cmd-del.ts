@@ -8,7 +8,7 @@ import { CtlExit, ExitCode } from './exit.js';
 import type { FlagDef, FlagSet } from './flag-set.js';
 import { clientConfigFromCmd, commandDeadline, mustClient } from './global-flags.js';
 import { withFromKey, withPrefix } from './key-range.js';
-import { deleteRangeRequest } from './messages.js';
+import { deleteRangeRequest } from '../proto/messages.js';
 
 const delFlags: readonly FlagDef[] = [
   { name: 'prefix', kind: 'bool', default: false, usage: 'delete keys with matching prefix' },

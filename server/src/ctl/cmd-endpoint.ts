@@ -27,7 +27,7 @@ import {
   newClient,
 } from './global-flags.js';
 import { formatGoDuration } from './go-duration.js';
-import { memberListRequest, rangeRequest, statusRequest } from './messages.js';
+import { memberListRequest, rangeRequest, statusRequest } from '../proto/messages.js';
 import type { EpHealth, EpStatus } from './printer.js';
 
 /** endpointsFromCluster: --endpoints as given, or every member's client URLs with --cluster. */

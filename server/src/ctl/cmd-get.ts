@@ -14,7 +14,7 @@ import type { FlagDef, FlagSet } from './flag-set.js';
 import { clientConfigFromCmd, commandDeadline, mustClient } from './global-flags.js';
 import { goQuote } from './go-quote.js';
 import { withFromKey, withPrefix } from './key-range.js';
-import { rangeRequest } from './messages.js';
+import { rangeRequest } from '../proto/messages.js';
 import { SimplePrinter } from './printer-simple.js';
 
 const getFlags: readonly FlagDef[] = [

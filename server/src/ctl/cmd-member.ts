@@ -4,7 +4,7 @@ import { ClusterService } from '../proto/gen/etcdserverpb/rpc.js';
 import { callOrExit } from './call.js';
 import type { CommandDef, Invocation } from './command.js';
 import { clientConfigFromCmd, commandDeadline, mustClient } from './global-flags.js';
-import { memberListRequest } from './messages.js';
+import { memberListRequest } from '../proto/messages.js';
 
 async function runMemberList(inv: Invocation): Promise<void> {
   const deadline = commandDeadline(inv);

@@ -9,7 +9,7 @@ import type { FlagDef, FlagSet } from './flag-set.js';
 import { clientConfigFromCmd, commandDeadline, mustClient } from './global-flags.js';
 import { GoNumError, parseGoInt } from './go-strconv.js';
 import type { StdinReader } from './io.js';
-import { putRequest } from './messages.js';
+import { putRequest } from '../proto/messages.js';
 
 const putFlags: readonly FlagDef[] = [
   { name: 'lease', kind: 'string', default: '0', usage: 'lease ID (in hexadecimal) to attach to the key' },

@@ -9,7 +9,7 @@ import { CtlExit, ExitCode } from './exit.js';
 import { clientConfigFromCmd, mustClient } from './global-flags.js';
 import { goTrimSpace } from './go-scan.js';
 import type { StdinReader } from './io.js';
-import { txnRequest } from './messages.js';
+import { txnRequest } from '../proto/messages.js';
 import { parseCompare, parseRequestOp, TxnSyntaxError } from './txn-syntax.js';
 
 /** Reads lines until an empty one; each non-empty line goes through `parse`. */

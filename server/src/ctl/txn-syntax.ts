@@ -31,7 +31,7 @@ import { goQuote, GoSyntaxError, goUnquote } from './go-quote.js';
 import { goSscanf } from './go-scan.js';
 import { GoNumError, parseGoInt } from './go-strconv.js';
 import { BytesStdin, type CtlIO } from './io.js';
-import { compareOf, requestOpDeleteRange, requestOpPut, requestOpRange } from './messages.js';
+import { compareOf, requestOpDeleteRange, requestOpPut, requestOpRange } from '../proto/messages.js';
 import { cobraDefaultUsage } from './usage.js';
 
 /** Parse failures that etcdctl reports with ExitWithError(ExitInvalidInput, ...). */

@@ -23,40 +23,18 @@ import {
   Compare_CompareResult,
   Compare_CompareTarget,
 } from '../../../server/src/proto/gen/etcdserverpb/rpc.js';
+import { putRequest, rangeRequest } from '../../../server/src/proto/messages.js';
 import { newLogger } from '../../../server/src/util/logger.js';
 
 export const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 /** Range over [key, end); end '' = the single key, '\0' = every key >= key. */
 export function rangeReq(key: string, end = '', p: Partial<RangeRequest> = {}): RangeRequest {
-  return {
-    key: b(key),
-    rangeEnd: b(end),
-    limit: 0n,
-    revision: 0n,
-    sortOrder: 0,
-    sortTarget: 0,
-    serializable: false,
-    keysOnly: false,
-    countOnly: false,
-    minModRevision: 0n,
-    maxModRevision: 0n,
-    minCreateRevision: 0n,
-    maxCreateRevision: 0n,
-    ...p,
-  };
+  return rangeRequest({ key: b(key), rangeEnd: b(end), ...p });
 }
 
 export function putReq(key: string, value = '', p: Partial<PutRequest> = {}): PutRequest {
-  return {
-    key: b(key),
-    value: b(value),
-    lease: 0n,
-    prevKv: false,
-    ignoreValue: false,
-    ignoreLease: false,
-    ...p,
-  };
+  return putRequest({ key: b(key), value: b(value), ...p });
 }
 
 export function delReq(key: string, end = '', p: Partial<DeleteRangeRequest> = {}): DeleteRangeRequest {

@@ -6,7 +6,12 @@ import {
   RangeRequest_SortOrder,
 } from '../../../server/src/proto/gen/etcdserverpb/rpc.js';
 import { CtlExit, GoPanic } from '../../../server/src/ctl/exit.js';
-import { compareOf, deleteRangeRequest, putRequest, rangeRequest } from '../../../server/src/ctl/messages.js';
+import {
+  compareOf,
+  deleteRangeRequest,
+  putRequest,
+  rangeRequest,
+} from '../../../server/src/proto/messages.js';
 import { argify, parseCompare, parseRequestOp, TxnSyntaxError } from '../../../server/src/ctl/txn-syntax.js';
 import { memoryIO } from './memory-io.js';
 

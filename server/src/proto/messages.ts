@@ -1,5 +1,5 @@
-// Request messages with proto3 defaults. The generated codecs (ts-proto) have no create/fromPartial, so
-// every field is spelled out here once.
+// Request messages with proto3 defaults, for clients of our own (cairnctl, tests, benchmarks). The
+// generated codecs (ts-proto) have no create/fromPartial, so every field is spelled out here once.
 import {
   RangeRequest_SortOrder,
   RangeRequest_SortTarget,
@@ -12,7 +12,7 @@ import {
   type RequestOp,
   type StatusRequest,
   type TxnRequest,
-} from '../proto/gen/etcdserverpb/rpc.js';
+} from './gen/etcdserverpb/rpc.js';
 
 const empty = (): Buffer => Buffer.alloc(0);
 
