@@ -14,6 +14,8 @@ export type EtcdErrorCode =
   | 'ErrCompacted'
   | 'ErrFutureRev'
   | 'ErrLeaseNotFound'
+  | 'ErrLeaseExists'
+  | 'ErrLeaseTTLTooLarge'
   | 'ErrRequestTooLarge'
   | 'ErrTooManyRequests'
   | 'ErrNoSpace'

@@ -43,6 +43,8 @@ export const WIRE_ERRORS: Record<EtcdErrorCode | MvccErrorCode, WireError> = {
   },
   ERR_MVCC_CORRUPT: { code: status.DATA_LOSS, message: 'etcdserver: corrupt cluster' },
   ErrLeaseNotFound: { code: status.NOT_FOUND, message: 'etcdserver: requested lease not found' },
+  ErrLeaseExists: { code: status.FAILED_PRECONDITION, message: 'etcdserver: lease already exists' },
+  ErrLeaseTTLTooLarge: { code: status.OUT_OF_RANGE, message: 'etcdserver: too large lease TTL' },
   ErrRequestTooLarge: { code: status.INVALID_ARGUMENT, message: 'etcdserver: request is too large' },
   ErrTooManyRequests: { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: too many requests' },
   ErrNoSpace: { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: mvcc: database space exceeded' },

@@ -2,7 +2,8 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { EtcdServer } from '../etcdserver/server.js';
 import { GRPC_OVERHEAD_BYTES } from '../etcdserver/config.js';
-import { ClusterService, KVService, MaintenanceService } from '../proto/gen/etcdserverpb/rpc.js';
+import { ClusterService, KVService, MaintenanceService, WatchService } from '../proto/gen/etcdserverpb/rpc.js';
+import { watchService } from './watch.js';
 import { clusterService } from './cluster.js';
 import { kvService } from './kv.js';
 import { maintenanceService } from './maintenance.js';
@@ -35,6 +36,7 @@ export async function startClientServer(
   grpc.addService(withRequestSizes(KVService), kvService(ctx, server));
   grpc.addService(MaintenanceService, maintenanceService(ctx, server));
   grpc.addService(ClusterService, clusterService(ctx, server));
+  grpc.addService(WatchService, watchService(ctx, server));
   const health = new HealthImplementation({ '': 'SERVING' });
   health.addToServer(grpc);
   const bound: string[] = [];

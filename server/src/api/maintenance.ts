@@ -1,21 +1,27 @@
 import type { EtcdServer } from '../etcdserver/server.js';
 import type { MaintenanceServer } from '../proto/gen/etcdserverpb/rpc.js';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { snapshotHandler } from './snapshot.js';
 import type { HandlerContext } from './unary.js';
 import { unary } from './unary.js';
 
 const SERVICE = 'etcdserverpb.Maintenance';
 
 /**
- * The Maintenance RPCs of the single-member server: Status and Alarm. Defragment, Hash, HashKV,
- * Snapshot and MoveLeader arrive with the maintenance issue; until then gRPC answers them UNIMPLEMENTED.
+ * The Maintenance RPCs of the single-member server. MoveLeader and Downgrade arrive with Raft; until then
+ * gRPC answers them UNIMPLEMENTED.
  */
 export function maintenanceService(
   ctx: HandlerContext,
   server: EtcdServer,
-): Pick<MaintenanceServer, 'status' | 'alarm'> & UntypedServiceImplementation {
+): Pick<MaintenanceServer, 'status' | 'alarm' | 'hash' | 'hashKv' | 'defragment' | 'snapshot'> &
+  UntypedServiceImplementation {
   return {
     status: unary(ctx, SERVICE, 'Status', () => server.status()),
     alarm: unary(ctx, SERVICE, 'Alarm', (r) => server.alarm(r)),
+    hash: unary(ctx, SERVICE, 'Hash', () => server.hash()),
+    hashKv: unary(ctx, SERVICE, 'HashKV', (r) => server.hashKV(r)),
+    defragment: unary(ctx, SERVICE, 'Defragment', () => server.defragment()),
+    snapshot: snapshotHandler(ctx, server),
   };
 }

@@ -1,15 +1,26 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
 import type { Logger } from 'winston';
 import { assert } from '../util/assert.js';
+import { crc32c } from '../util/crc32c.js';
 import type { BackendMetrics } from './metrics.js';
 import { checkLmdbHeader, verifyInChild } from './verify.js';
 
 /** The lmdb sub-databases Cairn uses (etcd calls them buckets). */
-export type Bucket = 'key' | 'meta' | 'alarm';
-const BUCKETS: readonly Bucket[] = ['key', 'meta', 'alarm'];
+export type Bucket = 'key' | 'meta' | 'alarm' | 'lease';
+const BUCKETS: readonly Bucket[] = ['key', 'meta', 'alarm', 'lease'];
 
 export interface BackendOptions {
   /** Directory holding the lmdb environment (data.mdb, lock.mdb). */
@@ -60,8 +71,8 @@ export const BATCH_OPS_MAX_DEFAULT = 10_000;
  * and every earlier batch are durable.
  */
 export class Backend {
-  private readonly env: RootDatabase;
-  private readonly dbs: Record<Bucket, Database<Buffer, Buffer>>;
+  private env: RootDatabase;
+  private dbs: Record<Bucket, Database<Buffer, Buffer>>;
   private readonly pending = new Map<string, PendingValue>();
   private readonly batchOpsMax: number;
   private staged: Batch;
@@ -70,6 +81,13 @@ export class Backend {
   private commitScheduled = false;
   private closed = false;
   private failure: Error | undefined;
+  /** While true (during defragment), staged writes wait in the pending buffer instead of committing. */
+  private commitsHeld = false;
+  /** Serialises defragment and snapshot copies: a copy must not read an environment being swapped out. */
+  private maintenance: Promise<unknown> = Promise.resolve();
+  private defragCount = 0;
+  /** The directory of the current environment's lock file after a defragment (removed on the next one). */
+  private defragLockDir: string | undefined;
 
   private constructor(
     private readonly opts: BackendOptions,
@@ -116,16 +134,11 @@ export class Backend {
       }
     }
     mkdirSync(opts.dir, { recursive: true });
+    removeDefragLeftovers(opts.dir);
     let env: RootDatabase;
     try {
       // overlappingSync off: a commit's promise resolves only once the data is fsynced.
-      env = open({
-        path: opts.dir,
-        overlappingSync: false,
-        maxDbs: 16,
-        encoding: 'binary',
-        keyEncoding: 'binary',
-      });
+      env = openEnv(opts.dir);
     } catch (err) {
       throw new Error(`backend: cannot open lmdb environment in ${opts.dir}: ${(err as Error).message}`);
     }
@@ -208,8 +221,104 @@ export class Backend {
     return (this.dbs[bucket].getStats() as LmdbStats).entryCount;
   }
 
+  /**
+   * CRC-32C of every committed entry of every bucket (buckets in name order; for each, its name and then
+   * each key and value in key order): etcd's Hash RPC, over the whole backend. Staged writes are
+   * committed first.
+   */
+  async hash(): Promise<number> {
+    await this.commit();
+    let crc = 0;
+    for (const b of [...BUCKETS].sort()) {
+      crc = crc32c(Buffer.from(b), crc);
+      for (const { key, value } of this.dbs[b].getRange({})) {
+        crc = crc32c(key, crc);
+        crc = crc32c(value, crc);
+      }
+    }
+    return crc;
+  }
+
+  /**
+   * Writes a consistent copy of the committed database to `file` (lmdb's mdb_env_copy2 with compaction,
+   * run off the event loop under one read transaction, so writes keep committing while it copies).
+   */
+  copyTo(file: string): Promise<void> {
+    return this.exclusive(() => this.env.backup(file, true));
+  }
+
+  /** Where a snapshot copy numbered `n` goes: next to the database, removed on open if left behind. */
+  snapshotPath(n: number): string {
+    return `${this.opts.dir}.snapshot-${n}`;
+  }
+
+  /**
+   * Rebuilds the database file without free pages (etcd's defrag), so sizeBytes drops to about
+   * sizeInUseBytes. Reads are served throughout; writes are staged as usual but their commit (and so
+   * their acknowledgement) waits until the new file is in place. Steps, and what a crash leaves:
+   *
+   *   1. hold commits; wait for the commit in flight        crash: old file, complete
+   *   2. compacting copy → <db>.defrag-N/data.mdb, fsync    crash: old file; the copy is removed on open
+   *   3. open the copy as a second environment (readable)   crash: as 2
+   *   4. rename the copy over <db>/data.mdb, fsync <db>     crash: old or new file, both complete:
+   *                                                         nothing was committed after the copy began
+   *   5. swap to the new environment (synchronously, so no read sees a gap), close the old one
+   *   6. release commits: the staged writes commit into the new file
+   *
+   * The new environment keeps its lock file in <db>.defrag-N (lmdb opened it there); the directory is
+   * removed when the next defragment or open no longer needs it.
+   */
+  defragment(): Promise<void> {
+    return this.exclusive(() => this.defragmentNow());
+  }
+
+  private async defragmentNow(): Promise<void> {
+    assert(!this.closed, 'backend: defragment after close');
+    if (this.failure !== undefined) throw this.failure;
+    this.commitsHeld = true;
+    const tmpDir = `${this.opts.dir}.defrag-${++this.defragCount}`;
+    try {
+      while (this.inflight !== undefined) await this.inflight.done;
+      rmSync(tmpDir, { recursive: true, force: true });
+      mkdirSync(tmpDir, { recursive: true });
+      const tmpFile = join(tmpDir, 'data.mdb');
+      await this.env.backup(tmpFile, true);
+      fsyncPath(tmpFile);
+      const env = openEnv(tmpDir);
+      let dbs: Record<Bucket, Database<Buffer, Buffer>>;
+      try {
+        dbs = openBuckets(env);
+        renameSync(tmpFile, join(this.opts.dir, 'data.mdb'));
+      } catch (err) {
+        await env.close();
+        throw err;
+      }
+      fsyncPath(this.opts.dir);
+      const old = this.env;
+      const oldLockDir = this.defragLockDir;
+      this.env = env;
+      this.dbs = dbs;
+      this.defragLockDir = tmpDir;
+      await old.close();
+      if (oldLockDir !== undefined) rmSync(oldLockDir, { recursive: true, force: true });
+    } catch (err) {
+      if (this.defragLockDir !== tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+      throw new Error(`backend: defragment failed: ${(err as Error).message}`);
+    } finally {
+      this.commitsHeld = false;
+      if (this.staged.ops.length > 0 && this.inflight === undefined) this.flush();
+    }
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(fn);
+    this.maintenance = run.catch(() => undefined);
+    return run;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.maintenance;
     await this.commit().catch(() => undefined);
     this.closed = true;
     await this.env.close();
@@ -243,6 +352,7 @@ export class Backend {
   }
 
   private flush(): void {
+    if (this.commitsHeld) return;
     assert(this.inflight === undefined, 'backend: one commit at a time');
     if (this.staged.ops.length === 0 || this.failure !== undefined) return;
     const batch = this.staged;
@@ -288,6 +398,39 @@ interface LmdbStats {
   treeLeafPageCount: number;
   overflowPages: number;
   entryCount: number;
+}
+
+// overlappingSync off: a commit's promise resolves only once the data is fsynced.
+function openEnv(dir: string): RootDatabase {
+  return open({ path: dir, overlappingSync: false, maxDbs: 16, encoding: 'binary', keyEncoding: 'binary' });
+}
+
+function openBuckets(env: RootDatabase): Record<Bucket, Database<Buffer, Buffer>> {
+  const dbs: Partial<Record<Bucket, Database<Buffer, Buffer>>> = {};
+  for (const b of BUCKETS) dbs[b] = env.openDB<Buffer, Buffer>(b, { encoding: 'binary', keyEncoding: 'binary' });
+  return dbs as Record<Bucket, Database<Buffer, Buffer>>;
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Removes what an interrupted defragment (<db>.defrag-N: a copy never renamed into place) or snapshot
+ * stream (<db>.snapshot-N: the copy being sent) left next to `dir`.
+ */
+function removeDefragLeftovers(dir: string): void {
+  const parent = dirname(dir);
+  const prefixes = [basename(dir) + '.defrag-', basename(dir) + '.snapshot-'];
+  if (!existsSync(parent)) return;
+  for (const f of readdirSync(parent)) {
+    if (prefixes.some((p) => f.startsWith(p))) rmSync(join(parent, f), { recursive: true, force: true });
+  }
 }
 
 function pendingKey(bucket: Bucket, key: Buffer): string {

@@ -26,7 +26,7 @@ import {
   mustClient,
   newClient,
 } from './global-flags.js';
-import { formatGoDuration } from './go-duration.js';
+import { formatGoDuration } from '../util/go-duration.js';
 import { memberListRequest, rangeRequest, statusRequest } from '../proto/messages.js';
 import type { EpHealth, EpStatus } from './printer.js';
 

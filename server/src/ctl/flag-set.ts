@@ -8,7 +8,7 @@
 // per-flag "changed" state for ETCDCTL_* precedence) nor produce pflag's messages.
 //
 // All names and values are byte strings (see byte-string.ts).
-import { formatGoDuration, GoDurationError, parseGoDuration } from './go-duration.js';
+import { formatGoDuration, GoDurationError, parseGoDuration } from '../util/go-duration.js';
 import { GoCsvError, readCsvRecord, writeCsvRecord } from './go-csv.js';
 import { goQuote, goQuoteRune } from './go-quote.js';
 import { GoNumError, parseGoBool, parseGoInt } from './go-strconv.js';

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { durationToMs, parseGoDuration } from '../util/go-duration.js';
 
 /** Everything a member is configured with. Names follow etcd's flags (`--data-dir` → dataDir). */
 export interface ServerConfig {
@@ -15,6 +16,8 @@ export interface ServerConfig {
   /** The backend size quota reported by Status (etcd: 2 GiB). */
   readonly quotaBackendBytes: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How often watchers that asked for progress notifications get one when idle (etcd: 10 min). */
+  readonly watchProgressNotifyIntervalMs: number;
 }
 
 export const MAX_REQUEST_BYTES_DEFAULT = 1.5 * 1024 * 1024;
@@ -61,6 +64,10 @@ export const FLAGS = {
     default: String(QUOTA_BACKEND_BYTES_DEFAULT),
   },
   'log-level': { help: 'Log level: debug, info, warn or error.', default: 'info' },
+  'watch-progress-notify-interval': {
+    help: 'Duration of periodic watch progress notifications (Go duration, at least 100ms).',
+    default: '10m',
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
@@ -114,6 +121,11 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedC
     maxTxnOps: parsePositiveInt('max-txn-ops', get('max-txn-ops')),
     quotaBackendBytes: parsePositiveInt('quota-backend-bytes', get('quota-backend-bytes')),
     logLevel,
+    watchProgressNotifyIntervalMs: parseInterval(
+      'watch-progress-notify-interval',
+      get('watch-progress-notify-interval'),
+      100,
+    ),
   };
   if (name === '') throw new ConfigError('--name must not be empty');
   if (dataDir === '') throw new ConfigError('--data-dir must not be empty');
@@ -144,6 +156,17 @@ function parseUrls(flag: string, value: string, allowEmpty: boolean): URL[] {
       throw new ConfigError(`--${flag}: "${p}" must not have a path`);
     return u;
   });
+}
+
+function parseInterval(flag: string, value: string, minMs: number): number {
+  let ms: number;
+  try {
+    ms = durationToMs(parseGoDuration(value));
+  } catch {
+    throw new ConfigError(`--${flag} must be a duration such as 10m or 500ms (got "${value}")`);
+  }
+  if (ms < minMs) throw new ConfigError(`--${flag} must be at least ${minMs}ms (got "${value}")`);
+  return ms;
 }
 
 function parsePositiveInt(flag: string, value: string): number {

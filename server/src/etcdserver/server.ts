@@ -16,12 +16,17 @@ import type { Backend } from '../backend/backend.js';
 import { newBackendMetrics } from '../backend/metrics.js';
 import { EtcdError } from '../errors.js';
 import { KVStore } from '../mvcc/kvstore.js';
+import { WatchableStore } from '../mvcc/watchable-store.js';
 import { newMvccMetrics } from '../mvcc/metrics.js';
 import { AlarmRequest_AlarmAction as AlarmAction, AlarmType } from '../proto/gen/etcdserverpb/rpc.js';
 import type {
   AlarmRequest,
   AlarmResponse,
   CompactionRequest,
+  DefragmentResponse,
+  HashKVRequest,
+  HashKVResponse,
+  HashResponse,
   CompactionResponse,
   DeleteRangeRequest,
   DeleteRangeResponse,
@@ -61,6 +66,8 @@ export class EtcdServer {
   private stopped = false;
   private readonly metrics: ServerMetrics;
   private readonly alarms: AlarmStore;
+  /** Watchers over the store (the Watch service's backend). */
+  readonly watchable: WatchableStore;
 
   private constructor(
     readonly config: ServerConfig,
@@ -74,6 +81,7 @@ export class EtcdServer {
     const ci = backend.get('meta', META_CONSISTENT_INDEX);
     this.appliedIndex = ci === undefined ? 0 : Number(ci.readBigUInt64BE());
     this.alarms = new AlarmStore(backend);
+    this.watchable = new WatchableStore(store, logger.child({ component: 'watch' }));
     this.metrics = newServerMetrics(registry, {
       dbSizeBytes: () => this.backend.sizeBytes(),
       dbSizeInUseBytes: () => this.backend.sizeInUseBytes(),
@@ -141,6 +149,7 @@ export class EtcdServer {
   async put(r: PutRequest, requestBytes: number): Promise<PutResponse> {
     this.preflight(requestBytes);
     this.checkSpace();
+    this.checkQuota(putCost(r));
     this.metrics.putTotal.inc();
     const w = this.store.write((txn) => {
       this.apply();
@@ -174,6 +183,7 @@ export class EtcdServer {
     }
     this.preflight(requestBytes);
     if (txnHasPut(r)) this.checkSpace();
+    this.checkQuota(txnCost(r));
     const w = this.store.write((txn) => {
       this.apply();
       const path = compareToPath(txn, r);
@@ -274,6 +284,75 @@ export class EtcdServer {
     if (this.stopped) throw new EtcdError('ErrStopped');
   }
 
+  /** HashKV: the key bucket's hash up to a revision (etcd maintenance HashKV). */
+  async hashKV(r: HashKVRequest): Promise<HashKVResponse> {
+    this.checkRunning();
+    const h = await this.store.hashKV(toNumber(r.revision));
+    return {
+      header: this.header(h.currentRev),
+      hash: h.hash,
+      compactRevision: BigInt(h.compactRevision),
+      hashRevision: BigInt(h.revision),
+    };
+  }
+
+  /** Hash: every bucket of the backend (etcd maintenance Hash, meant for testing). */
+  async hash(): Promise<HashResponse> {
+    this.checkRunning();
+    const hash = await this.backend.hash();
+    return { header: this.header(this.store.readRev), hash };
+  }
+
+  /**
+   * Defragment (etcd maintenance Defragment): rebuilds the database file without free pages. Reads go
+   * on during it; writes are accepted but answered only once the new file is in place (see
+   * Backend.defragment). etcd answers with no header.
+   */
+  async defragment(): Promise<DefragmentResponse> {
+    this.checkRunning();
+    const before = this.backend.sizeBytes();
+    const started = performance.now();
+    await this.backend.defragment();
+    this.logger.info('finished defragmenting', {
+      dbSizeBefore: before,
+      dbSizeAfter: this.backend.sizeBytes(),
+      dbSizeInUse: this.backend.sizeInUseBytes(),
+      tookMs: Math.round(performance.now() - started),
+    });
+    return { header: undefined };
+  }
+
+  private snapshotCount = 0;
+
+  /**
+   * A consistent copy of the whole database in a temporary file for the Snapshot stream, with the
+   * revision it holds at least. The caller removes the file (a leftover is removed on the next start).
+   */
+  async snapshotCopy(): Promise<{ readonly file: string; readonly revision: number }> {
+    this.checkRunning();
+    await this.backend.commit();
+    const revision = this.store.readRev;
+    const file = this.backend.snapshotPath(++this.snapshotCount);
+    await this.backend.copyTo(file);
+    return { file, revision };
+  }
+
+  /**
+   * etcd's quota check (v3rpc/quota.go, storage/quota.go): a request that would grow the backend past
+   * --quota-backend-bytes raises the NOSPACE alarm and fails. `costBytes` is etcd's estimate of what the
+   * request adds (0 for requests that add nothing, which always pass).
+   */
+  checkQuota(costBytes: number): void {
+    if (costBytes === 0) return;
+    if (this.backend.sizeBytes() + costBytes < this.config.quotaBackendBytes) return;
+    if (this.alarms.get(AlarmType.NOSPACE).length === 0) {
+      this.apply();
+      this.alarms.activate(this.identity.memberId, AlarmType.NOSPACE);
+      this.logger.warn('alarm raised', { alarm: 'NOSPACE', memberId: hex(this.identity.memberId) });
+    }
+    throw new EtcdError('ErrNoSpace');
+  }
+
   /**
    * Active alarms cap what may be written (etcd's capped and corrupt appliers): with NOSPACE, nothing
    * that adds data (puts, txns holding a put); with CORRUPT, no write at all. Deletes and compaction stay
@@ -317,6 +396,24 @@ export function internalRequestBytes(requestBytes: number): number {
   let lenBytes = 1;
   for (let n = requestBytes; n >= 0x80; n = Math.floor(n / 128)) lenBytes++;
   return REQUEST_HEADER_BYTES + 1 + lenBytes + requestBytes;
+}
+
+/** etcd's per-key overhead in the quota cost of a put (storage/quota.go kvOverhead). */
+const KV_OVERHEAD_BYTES = 256;
+
+/** etcd costPut: what a put is estimated to add to the backend. */
+export function putCost(r: PutRequest): number {
+  return KV_OVERHEAD_BYTES + r.key.length + r.value.length;
+}
+
+/** etcd costTxn: the larger of the branches' top-level puts (nested txns are not counted, as in etcd). */
+export function txnCost(r: TxnRequest): number {
+  const branch = (ops: TxnRequest['success']): number => {
+    let n = 0;
+    for (const op of ops) if (op.request?.$case === 'requestPut') n += putCost(op.request.value);
+    return n;
+  };
+  return Math.max(branch(r.success), branch(r.failure));
 }
 
 /** A single member without Raft has one term; Raft (a later issue) makes this the real term. */

@@ -150,4 +150,27 @@ export class KeyIndex {
     if (g.revs.length > 0 && revIndex !== -1) g.revs = g.revs.slice(revIndex);
     this.generations = this.generations.slice(genIdx);
   }
+
+  /**
+   * The revisions compact(atRev) would keep, without compacting (etcd keyIndex.keep, used by HashKV).
+   * Unlike compact, a tombstone at exactly atRev is not kept, which keeps hashes equal to etcd's.
+   */
+  keep(atRev: number, keep: Set<string>): void {
+    if (this.isEmpty()) return;
+    let genIdx = 0;
+    while (genIdx < this.generations.length - 1) {
+      const g = this.generations[genIdx]!;
+      if (g.revs[g.revs.length - 1]!.main >= atRev) break;
+      genIdx++;
+    }
+    const g = this.generations[genIdx]!;
+    for (let i = g.revs.length - 1; i >= 0; i--) {
+      if (g.revs[i]!.main <= atRev) {
+        // The generation's last revision is its tombstone unless it is the open (last) generation.
+        const isTombstone = i === g.revs.length - 1 && genIdx !== this.generations.length - 1;
+        if (!isTombstone) keep.add(revisionKey(g.revs[i]!));
+        break;
+      }
+    }
+  }
 }

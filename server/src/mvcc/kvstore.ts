@@ -2,6 +2,8 @@ import type { Logger } from 'winston';
 import type { Backend } from '../backend/backend.js';
 import { assert } from '../util/assert.js';
 import { MvccError, errCompacted, errFutureRev } from './errors.js';
+import type { KeyValueHash } from './hash.js';
+import { hashKeyBucket } from './hash.js';
 import { KeyIndex } from './key-index.js';
 import type { KeyValue } from './kv-codec.js';
 import { decodeKeyValue, encodeKeyValue } from './kv-codec.js';
@@ -46,6 +48,16 @@ export interface WriteResult<T> {
   readonly durable: Promise<void>;
 }
 
+/** Called once per write transaction that changed something, after it is durable, in revision order. */
+export type CommitListener = (rev: number, changes: readonly Change[]) => void;
+
+/** One stored revision of a key, as history replays it. */
+export interface HistoryEntry {
+  readonly rev: Revision;
+  readonly kv: KeyValue;
+  readonly tombstone: boolean;
+}
+
 export interface CompactResult {
   /** Resolves when every compacted revision has been removed from the backend. */
   readonly physical: Promise<void>;
@@ -68,6 +80,7 @@ export class KVStore {
   private readRevValue = 1;
   private compactRevValue = -1;
   private compactionChain: Promise<void> = Promise.resolve();
+  private readonly commitListeners: CommitListener[] = [];
   private writing = false;
 
   private constructor(private readonly opts: KVStoreOptions) {
@@ -151,8 +164,36 @@ export class KVStore {
     const rev = this.currentRevValue;
     const durable = this.backend.commit().then(() => {
       if (rev > this.readRevValue) this.readRevValue = rev;
+      // In the same callback as readRev moves, so a listener never sees readRev ahead of its events.
+      if (changes.length > 0) for (const l of this.commitListeners) l(rev, changes);
     });
     return { result, rev, changes, durable };
+  }
+
+  /** Registers a listener for durable changes (the watch path). */
+  onCommitted(listener: CommitListener): void {
+    this.commitListeners.push(listener);
+  }
+
+  /** The key as it was at main revision `rev` (undefined if absent or compacted away). */
+  keyAt(key: Buffer, rev: number): KeyValue | undefined {
+    if (rev < this.compactRevValue || rev <= 0) return undefined;
+    const found = this.index.get(key, rev);
+    return found === undefined ? undefined : this.readRevision(found.at.modified);
+  }
+
+  /**
+   * Replays stored history: every revision with main revision in [fromRev, toRev], in revision order.
+   * Only durable revisions may be asked for (toRev <= readRev).
+   */
+  *history(fromRev: number, toRev: number): Generator<HistoryEntry> {
+    assert(toRev <= this.readRevValue, `history beyond the durable revision: ${toRev} > ${this.readRevValue}`);
+    for (const [k, v] of this.backend.rangeCommitted('key', mainRevisionToBytes(fromRev), mainRevisionToBytes(toRev + 1))) {
+      const tombstone = isTombstoneBytes(k);
+      const rev = bytesToRevision(k);
+      const stored = decodeKeyValue(v);
+      yield { rev, tombstone, kv: tombstone ? { ...stored, modRevision: rev.main } : stored };
+    }
   }
 
   /**
@@ -170,6 +211,25 @@ export class KVStore {
     const physical = this.compactionChain.then(() => this.physicalCompact(rev, keep));
     this.compactionChain = physical.catch(() => undefined);
     return { physical };
+  }
+
+  /**
+   * HashKV (etcd store.hashByRev): the hash of the key bucket up to main revision `rev` (0: the current
+   * one). Fails like etcd for a revision below the compaction revision or above the current one. Waits
+   * for staged writes to be durable, then hashes in one synchronous pass, so no write or compaction
+   * batch interleaves with it.
+   */
+  async hashKV(rev: number): Promise<KeyValueHash & { readonly currentRev: number }> {
+    await this.backend.commit();
+    // Everything written before this call is durable now; later writes (above readRev) are not hashed.
+    const compactRev = this.compactRevValue;
+    const currentRev = this.readRevValue;
+    if (rev > 0 && rev < compactRev) throw errCompacted();
+    if (rev > 0 && rev > currentRev) throw errFutureRev();
+    const hashRev = rev === 0 ? currentRev : rev;
+    const keep = this.index.keep(hashRev);
+    const entries = this.backend.rangeCommitted('key', undefined, mainRevisionToBytes(hashRev + 1));
+    return { ...hashKeyBucket(entries, compactRev, hashRev, keep), currentRev };
   }
 
   private checkCompact(rev: number): void {

@@ -136,4 +136,13 @@ export class TreeIndex {
     for (const ks of emptied) this.tree.delete(ks);
     return keep;
   }
+
+  /** The revisions at or below `atRev` that compact(atRev) would keep, without compacting (HashKV). */
+  keep(atRev: number): Set<string> {
+    const keep = new Set<string>();
+    this.tree.forEach((ki) => {
+      ki.keep(atRev, keep);
+    });
+    return keep;
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatGoDuration, GoDurationError, parseGoDuration } from '../../../server/src/ctl/go-duration.js';
+import { formatGoDuration, GoDurationError, parseGoDuration } from '../../../server/src/util/go-duration.js';
 
 const ms = 1_000_000n;
 const s = 1_000_000_000n;
