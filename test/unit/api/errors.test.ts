@@ -26,6 +26,8 @@ const ETCD: Record<EtcdErrorCode | MvccErrorCode, [status, string]> = {
   ERR_MVCC_FUTURE_REV: [status.OUT_OF_RANGE, 'etcdserver: mvcc: required revision is a future revision'],
   ERR_MVCC_CORRUPT: [status.DATA_LOSS, 'etcdserver: corrupt cluster'],
   ErrLeaseNotFound: [status.NOT_FOUND, 'etcdserver: requested lease not found'],
+  ErrLeaseExists: [status.FAILED_PRECONDITION, 'etcdserver: lease already exists'],
+  ErrLeaseTTLTooLarge: [status.OUT_OF_RANGE, 'etcdserver: too large lease TTL'],
   ErrRequestTooLarge: [status.INVALID_ARGUMENT, 'etcdserver: request is too large'],
   ErrTooManyRequests: [status.RESOURCE_EXHAUSTED, 'etcdserver: too many requests'],
   ErrNoSpace: [status.RESOURCE_EXHAUSTED, 'etcdserver: mvcc: database space exceeded'],
