@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { EtcdServer } from '../etcdserver/server.js';
@@ -40,7 +40,11 @@ export function snapshotHandler(
   };
 }
 
-const LABELS = { grpc_type: 'server_stream', grpc_service: 'etcdserverpb.Maintenance', grpc_method: 'Snapshot' };
+const LABELS = {
+  grpc_type: 'server_stream',
+  grpc_service: 'etcdserverpb.Maintenance',
+  grpc_method: 'Snapshot',
+};
 
 async function streamSnapshot(
   server: EtcdServer,
@@ -78,7 +82,7 @@ async function streamSnapshot(
       await fh.close();
     }
   } finally {
-    await rm(copy.file, { force: true });
+    copy.remove();
   }
 }
 

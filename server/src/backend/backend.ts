@@ -243,13 +243,17 @@ export class Backend {
    * Writes a consistent copy of the committed database to `file` (lmdb's mdb_env_copy2 with compaction,
    * run off the event loop under one read transaction, so writes keep committing while it copies).
    */
-  copyTo(file: string): Promise<void> {
-    return this.exclusive(() => this.env.backup(file, true));
+  copyTo(dir: string): Promise<string> {
+    return this.exclusive(async () => {
+      mkdirSync(dir, { recursive: true });
+      await this.env.backup(dir, true);
+      return join(dir, 'data.mdb');
+    });
   }
 
   /** Where a snapshot copy numbered `n` goes: next to the database, removed on open if left behind. */
-  snapshotPath(n: number): string {
-    return `${this.opts.dir}.snapshot-${n}`;
+  snapshotDir(n: number): string {
+    return `${this.opts.dir}-snapshot-${n}`;
   }
 
   /**
@@ -258,14 +262,14 @@ export class Backend {
    * their acknowledgement) waits until the new file is in place. Steps, and what a crash leaves:
    *
    *   1. hold commits; wait for the commit in flight        crash: old file, complete
-   *   2. compacting copy → <db>.defrag-N/data.mdb, fsync    crash: old file; the copy is removed on open
+   *   2. compacting copy → <db>-defrag-N/data.mdb, fsync    crash: old file; the copy is removed on open
    *   3. open the copy as a second environment (readable)   crash: as 2
    *   4. rename the copy over <db>/data.mdb, fsync <db>     crash: old or new file, both complete:
    *                                                         nothing was committed after the copy began
    *   5. swap to the new environment (synchronously, so no read sees a gap), close the old one
    *   6. release commits: the staged writes commit into the new file
    *
-   * The new environment keeps its lock file in <db>.defrag-N (lmdb opened it there); the directory is
+   * The new environment keeps its lock file in <db>-defrag-N (lmdb opened it there); the directory is
    * removed when the next defragment or open no longer needs it.
    */
   defragment(): Promise<void> {
@@ -276,13 +280,14 @@ export class Backend {
     assert(!this.closed, 'backend: defragment after close');
     if (this.failure !== undefined) throw this.failure;
     this.commitsHeld = true;
-    const tmpDir = `${this.opts.dir}.defrag-${++this.defragCount}`;
+    const tmpDir = `${this.opts.dir}-defrag-${++this.defragCount}`;
     try {
       while (this.inflight !== undefined) await this.inflight.done;
       rmSync(tmpDir, { recursive: true, force: true });
       mkdirSync(tmpDir, { recursive: true });
+      // lmdb's copy writes <dir>/data.mdb into an existing directory.
       const tmpFile = join(tmpDir, 'data.mdb');
-      await this.env.backup(tmpFile, true);
+      await this.env.backup(tmpDir, true);
       fsyncPath(tmpFile);
       const env = openEnv(tmpDir);
       let dbs: Record<Bucket, Database<Buffer, Buffer>>;
@@ -407,7 +412,8 @@ function openEnv(dir: string): RootDatabase {
 
 function openBuckets(env: RootDatabase): Record<Bucket, Database<Buffer, Buffer>> {
   const dbs: Partial<Record<Bucket, Database<Buffer, Buffer>>> = {};
-  for (const b of BUCKETS) dbs[b] = env.openDB<Buffer, Buffer>(b, { encoding: 'binary', keyEncoding: 'binary' });
+  for (const b of BUCKETS)
+    dbs[b] = env.openDB<Buffer, Buffer>(b, { encoding: 'binary', keyEncoding: 'binary' });
   return dbs as Record<Bucket, Database<Buffer, Buffer>>;
 }
 
@@ -421,12 +427,12 @@ function fsyncPath(path: string): void {
 }
 
 /**
- * Removes what an interrupted defragment (<db>.defrag-N: a copy never renamed into place) or snapshot
- * stream (<db>.snapshot-N: the copy being sent) left next to `dir`.
+ * Removes what an interrupted defragment (<db>-defrag-N: a copy never renamed into place) or snapshot
+ * stream (<db>-snapshot-N: the copy being sent) left next to `dir`.
  */
 function removeDefragLeftovers(dir: string): void {
   const parent = dirname(dir);
-  const prefixes = [basename(dir) + '.defrag-', basename(dir) + '.snapshot-'];
+  const prefixes = [basename(dir) + '-defrag-', basename(dir) + '-snapshot-'];
   if (!existsSync(parent)) return;
   for (const f of readdirSync(parent)) {
     if (prefixes.some((p) => f.startsWith(p))) rmSync(join(parent, f), { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import type { Logger } from 'winston';
 import type { Registry } from 'prom-client';
 import type { LeaseLookup } from '../apply/leases.js';
@@ -328,13 +329,18 @@ export class EtcdServer {
    * A consistent copy of the whole database in a temporary file for the Snapshot stream, with the
    * revision it holds at least. The caller removes the file (a leftover is removed on the next start).
    */
-  async snapshotCopy(): Promise<{ readonly file: string; readonly revision: number }> {
+  async snapshotCopy(): Promise<{ readonly file: string; readonly revision: number; remove(): void }> {
     this.checkRunning();
     await this.backend.commit();
     const revision = this.store.readRev;
-    const file = this.backend.snapshotPath(++this.snapshotCount);
-    await this.backend.copyTo(file);
-    return { file, revision };
+    const dir = this.backend.snapshotDir(++this.snapshotCount);
+    const remove = (): void => rmSync(dir, { recursive: true, force: true });
+    try {
+      return { file: await this.backend.copyTo(dir), revision, remove };
+    } catch (err) {
+      remove();
+      throw err;
+    }
   }
 
   /**
