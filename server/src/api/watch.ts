@@ -102,9 +102,8 @@ class WatchStream implements WatchSink {
 
   sendCompacted(w: Watcher, compactRev: number): void {
     this.watchers.delete(w.id);
-    this.write(
-      this.response(this.server.watchable.rev, w.id, { canceled: true, compactRevision: BigInt(compactRev) }),
-    );
+    // etcd sends this cancel with header revision 0.
+    this.write(this.response(0, w.id, { canceled: true, compactRevision: BigInt(compactRev) }));
     this.maybeSendDeferredProgress();
   }
 
