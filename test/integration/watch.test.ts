@@ -86,6 +86,10 @@ class Stream {
   }
 }
 
+function short(b: Buffer): string {
+  return b.length > 64 ? `<${b.length} bytes>` : b.toString();
+}
+
 /** A response reduced to what both servers must agree on. */
 function brief(r: WatchResponse): unknown {
   return {
@@ -101,8 +105,8 @@ function brief(r: WatchResponse): unknown {
             type: e.type === 0 ? 'PUT' : 'DELETE',
             key: e.kv!.key.toString(),
             mod: Number(e.kv!.modRevision),
-            ...(e.kv!.value.length > 0 ? { value: e.kv!.value.toString() } : {}),
-            ...(e.prevKv ? { prev: e.prevKv.value.toString() } : {}),
+            ...(e.kv!.value.length > 0 ? { value: short(e.kv!.value) } : {}),
+            ...(e.prevKv ? { prev: short(e.prevKv.value) } : {}),
           })),
         }
       : {}),
@@ -277,5 +281,98 @@ describe('Watch on the wire', () => {
     }
     const r = await etcdctl(m.clientUrl, ['watch', 'w/1', `--rev=${start}`], { timeoutMs: 2000 });
     assert.equal(r.stdout, 'PUT\nw/1\none\n');
+  });
+});
+
+describe('Watch progress notifications and fragments', () => {
+  let m: Member;
+  let kv: KVClient;
+  let watch: WatchClient;
+
+  before(async () => {
+    // etcd 3.4 calls the flag --experimental-watch-progress-notify-interval.
+    const flag =
+      cairnTarget() === 'cairn'
+        ? '--watch-progress-notify-interval'
+        : '--experimental-watch-progress-notify-interval';
+    m = await startCairn({ name: 'watch-progress', extraArgs: [`${flag}=200ms`] });
+    const ep = m.clientUrl.replace('http://', '');
+    kv = new KVClient(ep, credentials.createInsecure());
+    watch = new WatchClient(ep, credentials.createInsecure());
+  });
+  after(async () => {
+    kv?.close();
+    watch?.close();
+    await stopAll(m);
+  });
+
+  it('sends periodic progress to idle watchers that asked for it, and only to them', async () => {
+    const s = new Stream(watch);
+    s.create({ key: 'quiet', progressNotify: true });
+    s.create({ key: 'silent', watchId: 5n });
+    const got = (await s.until(4)).map(brief);
+    s.end();
+    assert.deepEqual(got.slice(0, 2), [
+      { watchId: 0, rev: 1, created: true },
+      { watchId: 5, rev: 1, created: true },
+    ]);
+    assert.deepEqual(got.slice(2, 4), [
+      { watchId: 0, rev: 1 },
+      { watchId: 0, rev: 1 },
+    ]);
+  });
+
+  it('splits a revision larger than the message limit over fragments when the watcher allows it', async () => {
+    // The limit is --max-request-bytes + 512 KiB (2 MiB). A request can be at most 1.5 MiB, so the
+    // revision is made large through prev_kv: two 700 KB values overwritten in one txn.
+    const value = (c: number) => Buffer.alloc(700 * 1024, c);
+    const txn = (c: number) =>
+      new Promise<void>((res, rej) =>
+        kv.txn(
+          {
+            compare: [],
+            success: ['big/1', 'big/2'].map((k) => ({
+              request: {
+                $case: 'requestPut' as const,
+                value: putRequest({ key: Buffer.from(k), value: value(c) }),
+              },
+            })),
+            failure: [],
+          },
+          (e) => (e ? rej(e) : res()),
+        ),
+      );
+    await txn(0x61);
+    const s = new Stream(watch);
+    (s as unknown as { call: ClientDuplexStream<WatchRequest, WatchResponse> }).call.write({
+      requestUnion: {
+        $case: 'createRequest',
+        value: {
+          key: Buffer.from('big/'),
+          rangeEnd: Buffer.from('big0'),
+          startRevision: 0n,
+          progressNotify: false,
+          filters: [],
+          prevKv: true,
+          watchId: 0n,
+          fragment: true,
+        },
+      },
+    });
+    await s.until(1);
+    await txn(0x62);
+    const got = await s.until(3);
+    s.end();
+    assert.equal(got[1]!.fragment, true);
+    assert.equal(got[2]!.fragment, false);
+    const events = [...got[1]!.events, ...got[2]!.events];
+    assert.deepEqual(
+      events.map((e) => [e.kv!.key.toString(), e.kv!.value[0], e.prevKv!.value[0]]),
+      [
+        ['big/1', 0x62, 0x61],
+        ['big/2', 0x62, 0x61],
+      ],
+      'one revision, reassembled in order',
+    );
   });
 });

@@ -13,6 +13,8 @@ export interface ServerGauges {
   readonly dbSizeInUseBytes: () => number;
   readonly keysTotal: () => number;
   readonly appliedIndex: () => number;
+  readonly watchers: () => number;
+  readonly slowWatchers: () => number;
 }
 
 /** Server-level metrics with etcd's names, on the member's own registry. */
@@ -38,6 +40,8 @@ export function newServerMetrics(registry: Registry, g: ServerGauges): ServerMet
     g.dbSizeInUseBytes,
   );
   gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', g.keysTotal);
+  gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', g.watchers);
+  gauge('etcd_debugging_mvcc_slow_watcher_total', 'Total number of unsynced slow watchers.', g.slowWatchers);
   gauge('etcd_server_has_leader', 'Whether or not a leader exists. 1 is existence, 0 is not.', () => 1);
   gauge('etcd_server_is_leader', 'Whether or not this member is a leader. 1 if is, 0 otherwise.', () => 1);
   gauge(

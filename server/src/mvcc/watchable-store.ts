@@ -45,6 +45,11 @@ export class WatchableStore {
     return this.synced.size + this.unsynced.size;
   }
 
+  /** Watchers catching up from history (etcd's "slow watchers"). */
+  get unsyncedCount(): number {
+    return this.unsynced.size;
+  }
+
   /**
    * Starts a watcher. startRev 0 means "from now" (the next revision). A start in the future waits
    * silently; a start at or below the compaction revision is answered with a compacted cancel by the
