@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { durationToMs, parseGoDuration } from '../util/go-duration.js';
+import type { AutoCompaction } from './compactor.js';
+import { parseAutoCompaction } from './compactor.js';
 
 /** Everything a member is configured with. Names follow etcd's flags (`--data-dir` → dataDir). */
 export interface ServerConfig {
@@ -18,6 +20,8 @@ export interface ServerConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** How often watchers that asked for progress notifications get one when idle (etcd: 10 min). */
   readonly watchProgressNotifyIntervalMs: number;
+  /** --auto-compaction-mode and --auto-compaction-retention; undefined: off (etcd's default). */
+  readonly autoCompaction?: AutoCompaction | undefined;
 }
 
 export const MAX_REQUEST_BYTES_DEFAULT = 1.5 * 1024 * 1024;
@@ -64,6 +68,14 @@ export const FLAGS = {
     default: String(QUOTA_BACKEND_BYTES_DEFAULT),
   },
   'log-level': { help: 'Log level: debug, info, warn or error.', default: 'info' },
+  'auto-compaction-mode': {
+    help: "Interpret 'auto-compaction-retention' one of: periodic|revision.",
+    default: 'periodic',
+  },
+  'auto-compaction-retention': {
+    help: "Auto compaction retention for mvcc key value store. 0 means disable auto compaction. 'periodic': hours or a duration (1h, 30m); 'revision': a revision count.",
+    default: '0',
+  },
   'watch-progress-notify-interval': {
     help: 'Duration of periodic watch progress notifications (Go duration, at least 100ms).',
     default: '10m',
@@ -129,7 +141,13 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedC
   };
   if (name === '') throw new ConfigError('--name must not be empty');
   if (dataDir === '') throw new ConfigError('--data-dir must not be empty');
-  return { kind: 'run', config };
+  let autoCompaction: AutoCompaction | undefined;
+  try {
+    autoCompaction = parseAutoCompaction(get('auto-compaction-mode'), get('auto-compaction-retention'));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  return { kind: 'run', config: { ...config, autoCompaction } };
 }
 
 export function envName(flag: string): string {

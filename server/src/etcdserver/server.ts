@@ -50,6 +50,7 @@ import { newServerMetrics } from './metrics.js';
 import type { ServerMetrics } from './metrics.js';
 import { deleteResponse, putResponse, rangeResponse, txnResponse } from './responses.js';
 import { CAIRN_VERSION, ETCD_VERSION_EMULATED } from './version.js';
+import { Compactor } from './compactor.js';
 
 /**
  * Until leases exist (a later issue), no lease id names a lease, so a put naming one fails with
@@ -67,6 +68,8 @@ export class EtcdServer {
   private stopped = false;
   private readonly metrics: ServerMetrics;
   private readonly alarms: AlarmStore;
+  /** Automatic compaction (--auto-compaction-*), when configured. */
+  private compactor: Compactor | undefined;
   /** Watchers over the store (the Watch service's backend). */
   readonly watchable: WatchableStore;
 
@@ -126,7 +129,21 @@ export class EtcdServer {
       compactRevision: store.compactRev,
       appliedIndex: s.appliedIndex,
     });
+    s.startAutoCompaction();
     return s;
+  }
+
+  private startAutoCompaction(): void {
+    if (this.config.autoCompaction === undefined) return;
+    this.compactor = new Compactor({
+      config: this.config.autoCompaction,
+      logger: this.logger.child({ component: 'compactor' }),
+      revision: () => this.store.currentRev,
+      compact: async (rev) => {
+        await this.compact({ revision: BigInt(rev), physical: false }, 0);
+      },
+    });
+    this.compactor.start();
   }
 
   /** The response header etcd fills on every response (v3rpc header.go). */
@@ -276,6 +293,7 @@ export class EtcdServer {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.compactor?.stop();
     await this.backend.close();
     this.release();
     this.logger.info('stopped member', { appliedIndex: this.appliedIndex, revision: this.store.currentRev });
