@@ -6,6 +6,7 @@ import { credentials } from '@grpc/grpc-js';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
 import { KVClient, WatchClient } from '../../server/src/proto/gen/etcdserverpb/rpc.js';
+import { Event_EventType } from '../../server/src/proto/gen/mvccpb/kv.js';
 import type { WatchRequest, WatchResponse } from '../../server/src/proto/gen/etcdserverpb/rpc.js';
 import {
   compactionRequest,
@@ -102,7 +103,7 @@ function brief(r: WatchResponse): unknown {
     ...(r.events.length > 0
       ? {
           events: r.events.map((e) => ({
-            type: e.type === 0 ? 'PUT' : 'DELETE',
+            type: e.type === Event_EventType.PUT ? 'PUT' : 'DELETE',
             key: e.kv!.key.toString(),
             mod: Number(e.kv!.modRevision),
             ...(e.kv!.value.length > 0 ? { value: short(e.kv!.value) } : {}),
@@ -124,7 +125,7 @@ describe('Watch on the wire', () => {
   const currentRev = () =>
     new Promise<number>((res, rej) =>
       kv.range(rangeRequest({ key: Buffer.from('any') }), (e, r) =>
-        e ? rej(e) : res(Number(r!.header!.revision)),
+        e ? rej(e) : res(Number(r.header!.revision)),
       ),
     );
   const del = (k: string) =>

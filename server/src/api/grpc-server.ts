@@ -2,10 +2,17 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { EtcdServer } from '../etcdserver/server.js';
 import { GRPC_OVERHEAD_BYTES } from '../etcdserver/config.js';
-import { ClusterService, KVService, MaintenanceService, WatchService } from '../proto/gen/etcdserverpb/rpc.js';
+import {
+  ClusterService,
+  KVService,
+  LeaseService,
+  MaintenanceService,
+  WatchService,
+} from '../proto/gen/etcdserverpb/rpc.js';
 import { watchService } from './watch.js';
 import { clusterService } from './cluster.js';
 import { kvService } from './kv.js';
+import { leaseService } from './lease.js';
 import { maintenanceService } from './maintenance.js';
 import { withRequestSizes } from './request-size.js';
 import type { HandlerContext } from './unary.js';
@@ -36,6 +43,7 @@ export async function startClientServer(
   grpc.addService(withRequestSizes(KVService), kvService(ctx, server));
   grpc.addService(MaintenanceService, maintenanceService(ctx, server));
   grpc.addService(ClusterService, clusterService(ctx, server));
+  grpc.addService(withRequestSizes(LeaseService), leaseService(ctx, server));
   grpc.addService(WatchService, watchService(ctx, server));
   const health = new HealthImplementation({ '': 'SERVING' });
   health.addToServer(grpc);

@@ -1,7 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { Logger } from 'winston';
 import type { Registry } from 'prom-client';
-import type { LeaseLookup } from '../apply/leases.js';
 import { executeRange } from '../apply/range.js';
 import {
   checkPut,
@@ -51,12 +50,31 @@ import type { ServerMetrics } from './metrics.js';
 import { deleteResponse, putResponse, rangeResponse, txnResponse } from './responses.js';
 import { CAIRN_VERSION, ETCD_VERSION_EMULATED } from './version.js';
 import { Compactor } from './compactor.js';
+import type { WriteResult } from '../mvcc/kvstore.js';
+import type { Clock } from '../lease/clock.js';
+import { systemClock } from '../lease/clock.js';
+import type { LessorConfig } from '../lease/lessor.js';
+import { Lessor } from '../lease/lessor.js';
+import type { LeaseMetrics } from '../lease/metrics.js';
+import { newLeaseMetrics } from '../lease/metrics.js';
+import type {
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseKeepAliveResponse,
+  LeaseLeasesResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
+} from '../proto/gen/etcdserverpb/rpc.js';
 
-/**
- * Until leases exist (a later issue), no lease id names a lease, so a put naming one fails with
- * etcd's "requested lease not found", exactly as on an etcd member that never granted it.
- */
-const NO_LEASES: LeaseLookup = { exists: () => false };
+/** What tests (and later Raft) may change about a member beyond its command-line configuration. */
+export interface EtcdServerOptions {
+  /** The lessor's clock (default: the system clock). */
+  readonly clock?: Clock;
+  /** Lessor limits (default: etcd's, with a 2 s minimum TTL). */
+  readonly lessor?: Partial<LessorConfig>;
+}
 
 /**
  * The single-member server: the write path (preflight → apply → durable → answer) and the read path
@@ -70,6 +88,9 @@ export class EtcdServer {
   private readonly alarms: AlarmStore;
   /** Automatic compaction (--auto-compaction-*), when configured. */
   private compactor: Compactor | undefined;
+  /** The member's leases (etcd's lessor); it also answers the apply path's "does this lease exist". */
+  private readonly lessor: Lessor;
+  private readonly leaseMetrics: LeaseMetrics;
   /** Watchers over the store (the Watch service's backend). */
   readonly watchable: WatchableStore;
 
@@ -81,16 +102,21 @@ export class EtcdServer {
     readonly identity: MemberIdentity,
     registry: Registry,
     private readonly release: () => void,
+    options: EtcdServerOptions = {},
   ) {
     const ci = backend.get('meta', META_CONSISTENT_INDEX);
     this.appliedIndex = ci === undefined ? 0 : Number(ci.readBigUInt64BE());
     this.alarms = new AlarmStore(backend);
+    this.leaseMetrics = newLeaseMetrics(registry);
+    this.lessor = this.recoverLessor(options);
     this.watchable = new WatchableStore(store, logger.child({ component: 'watch' }));
     this.metrics = newServerMetrics(registry, {
       dbSizeBytes: () => this.backend.sizeBytes(),
       dbSizeInUseBytes: () => this.backend.sizeInUseBytes(),
       keysTotal: () => this.store.keysTotal,
       appliedIndex: () => this.appliedIndex,
+      watchers: () => this.watchable.watcherCount,
+      slowWatchers: () => this.watchable.unsyncedCount,
     });
   }
 
@@ -100,6 +126,7 @@ export class EtcdServer {
     logger: Logger,
     registry: Registry,
     onFatal: (err: Error) => void,
+    options: EtcdServerOptions = {},
   ): Promise<EtcdServer> {
     const dir = await openDataDir({
       dataDir: config.dataDir,
@@ -119,7 +146,16 @@ export class EtcdServer {
       dir.release();
       throw err;
     }
-    const s = new EtcdServer(config, logger, dir.backend, store, dir.identity, registry, dir.release);
+    const s = new EtcdServer(
+      config,
+      logger,
+      dir.backend,
+      store,
+      dir.identity,
+      registry,
+      dir.release,
+      options,
+    );
     logger.info(dir.fresh ? 'started a new member' : 'restored member', {
       name: config.name,
       dataDir: config.dataDir,
@@ -171,9 +207,10 @@ export class EtcdServer {
     this.metrics.putTotal.inc();
     const w = this.store.write((txn) => {
       this.apply();
-      checkPut(txn, r, NO_LEASES);
+      checkPut(txn, r, this.lessor);
       return executePut(txn, r);
     });
+    this.lessor.applyChanges(w.changes);
     await w.durable;
     return putResponse(this.headerFn, w.rev, w.result.prevKv);
   }
@@ -185,6 +222,7 @@ export class EtcdServer {
       this.apply();
       return executeDelete(txn, r);
     });
+    this.lessor.applyChanges(w.changes);
     await w.durable;
     return deleteResponse(this.headerFn, w.rev, w.result.deleted, w.result.prevKvs);
   }
@@ -196,7 +234,7 @@ export class EtcdServer {
       this.checkRunning();
       const view = this.store.read();
       const path = compareToPath(view, r);
-      checkTxn(view, r, path, NO_LEASES, false);
+      checkTxn(view, r, path, this.lessor, false);
       return txnResponse(this.headerFn, view.rev, executeTxn(view, r, path));
     }
     this.preflight(requestBytes);
@@ -205,9 +243,10 @@ export class EtcdServer {
     const w = this.store.write((txn) => {
       this.apply();
       const path = compareToPath(txn, r);
-      checkTxn(txn, r, path, NO_LEASES, true);
+      checkTxn(txn, r, path, this.lessor, true);
       return executeTxn(txn, r, path);
     });
+    this.lessor.applyChanges(w.changes);
     await w.durable;
     return txnResponse(this.headerFn, w.rev, w.result);
   }
@@ -294,6 +333,7 @@ export class EtcdServer {
     if (this.stopped) return;
     this.stopped = true;
     this.compactor?.stop();
+    this.lessor.stop();
     await this.backend.close();
     this.release();
     this.logger.info('stopped member', { appliedIndex: this.appliedIndex, revision: this.store.currentRev });
@@ -301,6 +341,112 @@ export class EtcdServer {
 
   private checkRunning(): void {
     if (this.stopped) throw new EtcdError('ErrStopped');
+  }
+
+  /**
+   * LeaseGrant (etcd applier LeaseGrant): ID 0 gets a random positive id, a TTL below the minimum is
+   * raised to it. Like a put it adds data, so it is refused under NOSPACE. The lease record is durable
+   * before the answer.
+   */
+  async leaseGrant(r: LeaseGrantRequest, requestBytes: number): Promise<LeaseGrantResponse> {
+    this.preflight(requestBytes);
+    this.checkSpace();
+    this.apply();
+    const l = this.lessor.grant(r.ID, r.TTL);
+    await this.backend.commit();
+    return { header: this.header(this.store.currentRev), ID: l.id, TTL: BigInt(l.ttlSeconds), error: '' };
+  }
+
+  /** LeaseRevoke: the lease's keys are deleted in one write transaction (one revision). */
+  async leaseRevoke(r: LeaseRevokeRequest, requestBytes: number): Promise<LeaseRevokeResponse> {
+    this.preflight(requestBytes);
+    const w = this.revokeLease(r.ID);
+    await w.durable;
+    return { header: this.header(w.rev) };
+  }
+
+  /**
+   * One LeaseKeepAlive renewal: the full TTL again, or TTL 0 when the lease is unknown or already
+   * expired (etcd answers so instead of failing the stream). As in etcd, the header is taken before
+   * renewing, so its revision never postdates a revoke the renewal raced with.
+   */
+  leaseRenew(id: bigint): LeaseKeepAliveResponse {
+    this.checkRunning();
+    const header = this.header(this.store.readRev);
+    const ttl = this.lessor.renew(id);
+    return { header, ID: id, TTL: BigInt(ttl ?? 0) };
+  }
+
+  /** LeaseTimeToLive: an unknown lease is not an error but TTL -1 (etcd v3rpc/lease.go). */
+  leaseTimeToLive(r: LeaseTimeToLiveRequest): LeaseTimeToLiveResponse {
+    this.checkRunning();
+    const header = this.header(this.store.readRev);
+    const info = this.lessor.lookup(r.ID, r.keys);
+    if (info === undefined) return { header, ID: r.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
+    return {
+      header,
+      ID: r.ID,
+      TTL: BigInt(info.remainingSeconds),
+      grantedTTL: BigInt(info.grantedTtlSeconds),
+      keys: info.keys,
+    };
+  }
+
+  /** LeaseLeases: every lease id, soonest expiry first. */
+  leaseLeases(): LeaseLeasesResponse {
+    this.checkRunning();
+    return { header: this.header(this.store.readRev), leases: this.lessor.leases().map((ID) => ({ ID })) };
+  }
+
+  /** Revokes a lease through the write path: keys deleted and lease record removed in one commit. */
+  private revokeLease(id: bigint): WriteResult<void> {
+    const w = this.store.write((txn) => {
+      this.apply();
+      this.lessor.revoke(id, txn);
+    });
+    this.lessor.applyChanges(w.changes);
+    return w;
+  }
+
+  /**
+   * Revokes the leases the lessor found expired, each in its own write transaction, as etcd proposes
+   * one LeaseRevoke per expired lease. A failure is logged; the lessor hands the lease out again later.
+   */
+  private revokeExpired(ids: readonly bigint[]): void {
+    for (const id of ids) {
+      if (this.stopped) return;
+      if (!this.lessor.exists(id)) continue;
+      try {
+        this.preflight(0);
+        const w = this.revokeLease(id);
+        this.leaseMetrics.expired.inc();
+        this.logger.debug('revoked expired lease', { lease: hex(id), revision: w.rev });
+      } catch (err) {
+        this.logger.warn('failed to revoke expired lease', { lease: hex(id), error: (err as Error).message });
+      }
+    }
+  }
+
+  /**
+   * Builds the lessor from the 'lease' bucket and re-attaches the restored keys. A single member is
+   * its own leader, so it promotes the lessor at once: every lease gets its full TTL again (plus one
+   * election timeout), exactly as etcd's Promote does when a member becomes leader after a restart.
+   * Remaining TTLs are therefore not kept across a restart; a lease can outlive its TTL by the downtime.
+   */
+  private recoverLessor(options: EtcdServerOptions): Lessor {
+    const lessor = new Lessor({
+      backend: this.backend,
+      clock: options.clock ?? systemClock,
+      logger: this.logger.child({ component: 'lessor' }),
+      metrics: this.leaseMetrics,
+      config: options.lessor,
+      onExpired: (ids) => this.revokeExpired(ids),
+    });
+    lessor.recover();
+    const all = this.store.read().range({ key: Buffer.from([0]), end: Buffer.alloc(0) });
+    lessor.recoverKeys(all.kvs);
+    lessor.promote();
+    return lessor;
   }
 
   /** HashKV: the key bucket's hash up to a revision (etcd maintenance HashKV). */

@@ -26,6 +26,6 @@ export class Lease {
 
   /** The attached keys in byte order: the order etcd deletes them in on revoke. */
   sortedKeys(): Buffer[] {
-    return [...this.keys].map((k) => Buffer.from(k, 'latin1')).sort(Buffer.compare);
+    return [...this.keys].map((k) => Buffer.from(k, 'latin1')).sort((a, b) => Buffer.compare(a, b));
   }
 }

@@ -15,7 +15,10 @@ export function newLeaseMetrics(registry: Registry): LeaseMetrics {
   return {
     granted: counter('etcd_debugging_lease_granted_total', 'The total number of granted leases.'),
     revoked: counter('etcd_debugging_lease_revoked_total', 'The total number of revoked leases.'),
-    renewed: counter('etcd_debugging_lease_renewed_total', 'The number of renewed leases seen by the leader.'),
+    renewed: counter(
+      'etcd_debugging_lease_renewed_total',
+      'The number of renewed leases seen by the leader.',
+    ),
     ttl: new Histogram({
       name: 'etcd_debugging_lease_ttl_total',
       help: 'Bucketed histogram of lease TTLs.',
