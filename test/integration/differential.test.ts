@@ -26,6 +26,8 @@ interface Step {
   exit?: number;
   /** Pass the endpoint as host:port (see EtcdctlOptions.bareEndpoint). */
   bare?: boolean;
+  /** Kill etcdctl after this long (watch runs until interrupted; it then exits -1 on both sides). */
+  timeoutMs?: number;
 }
 
 const put = (k: string, v: string): Step => ({ name: `put ${k}=${v}`, args: ['put', k, v] });
@@ -126,6 +128,20 @@ const STEPS: Step[] = [
   { name: 'request too large', args: ['put', 'big', 'x'.repeat(5000)], exit: 1 },
   { name: 'a request below the limit', args: ['put', 'big', 'x'.repeat(500)] },
   put('k1', 'before-compaction'),
+  // Watches replay history from a past revision; etcdctl runs until killed.
+  {
+    name: 'watch every key from revision 2',
+    args: ['watch', '--prefix', '', '--rev=2'],
+    timeoutMs: 1500,
+    exit: -1,
+  },
+  { name: 'watch --prev-kv', args: ['watch', 'a', '--rev=2', '--prev-kv'], timeoutMs: 1500, exit: -1 },
+  {
+    name: 'watch -w json',
+    args: ['watch', 'd/', '--prefix', '--rev=2', '-w', 'json'],
+    timeoutMs: 1500,
+    exit: -1,
+  },
   { name: 'revision before compaction', args: ['get', 'k1', '-w', 'json'] },
   { name: 'compaction', args: ['compaction', '25'] },
   { name: 'get below the compaction revision', args: ['get', 'k1', '--rev=24'], exit: 1 },
@@ -143,6 +159,7 @@ const STEPS: Step[] = [
     name: 'get at the physical compaction revision',
     args: ['get', 'k', '--prefix', '--rev=26', '-w', 'json'],
   },
+  { name: 'watch below the compaction revision', args: ['watch', 'k', '--rev=3'], timeoutMs: 3000, exit: 5 },
   { name: 'get after compaction', args: ['get', 'k', '--prefix', '-w', 'json'] },
   // host:port endpoints: see EtcdctlOptions.bareEndpoint.
   { name: 'endpoint status -w json', args: ['endpoint', 'status', '-w', 'json'], bare: true },
@@ -172,6 +189,7 @@ async function runSequence(m: Member): Promise<EtcdctlResult[]> {
       await etcdctl(m.clientUrl, s.args, {
         ...(s.stdin !== undefined ? { stdin: s.stdin } : {}),
         ...(s.bare === true ? { bareEndpoint: true } : {}),
+        ...(s.timeoutMs !== undefined ? { timeoutMs: s.timeoutMs } : {}),
       }),
     );
   return out;
