@@ -165,9 +165,20 @@ export class KVStore {
     const durable = this.backend.commit().then(() => {
       if (rev > this.readRevValue) this.readRevValue = rev;
       // In the same callback as readRev moves, so a listener never sees readRev ahead of its events.
-      if (changes.length > 0) for (const l of this.commitListeners) l(rev, changes);
+      if (changes.length > 0) this.emitCommitted(rev, changes);
     });
     return { result, rev, changes, durable };
+  }
+
+  /** A listener's failure (a watcher's stream) must not turn an acknowledged write into an error. */
+  private emitCommitted(rev: number, changes: readonly Change[]): void {
+    for (const l of this.commitListeners) {
+      try {
+        l(rev, changes);
+      } catch (err) {
+        this.opts.logger.error('commit listener failed', { revision: rev, error: (err as Error).message });
+      }
+    }
   }
 
   /** Registers a listener for durable changes (the watch path). */
@@ -187,8 +198,15 @@ export class KVStore {
    * Only durable revisions may be asked for (toRev <= readRev).
    */
   *history(fromRev: number, toRev: number): Generator<HistoryEntry> {
-    assert(toRev <= this.readRevValue, `history beyond the durable revision: ${toRev} > ${this.readRevValue}`);
-    for (const [k, v] of this.backend.rangeCommitted('key', mainRevisionToBytes(fromRev), mainRevisionToBytes(toRev + 1))) {
+    assert(
+      toRev <= this.readRevValue,
+      `history beyond the durable revision: ${toRev} > ${this.readRevValue}`,
+    );
+    for (const [k, v] of this.backend.rangeCommitted(
+      'key',
+      mainRevisionToBytes(fromRev),
+      mainRevisionToBytes(toRev + 1),
+    )) {
       const tombstone = isTombstoneBytes(k);
       const rev = bytesToRevision(k);
       const stored = decodeKeyValue(v);
