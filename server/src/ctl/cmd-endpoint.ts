@@ -29,6 +29,7 @@ import {
 import { formatGoDuration } from '../util/go-duration.js';
 import { memberListRequest, rangeRequest, statusRequest } from '../proto/messages.js';
 import type { EpHealth, EpStatus } from './printer.js';
+import { hashKVCommand } from './cmd-maintenance.js';
 
 /** endpointsFromCluster: --endpoints as given, or every member's client URLs with --cluster. */
 async function endpointsFromCluster(inv: Invocation): Promise<string[]> {
@@ -152,6 +153,7 @@ The items in the lists are endpoint, ID, version, db size, is leader, is learner
 `,
         run: runStatus,
       },
+      hashKVCommand(),
     ],
   };
 }

@@ -2,6 +2,8 @@
 // cobra's "Did you mean this?" suggestions), then cobra's help. Each later issue adds its commands here
 // (watch, lease, alarm, defrag, snapshot, member add/remove/promote/update, …).
 import { compactionCommand } from './cmd-compaction.js';
+import { alarmCommand, defragCommand } from './cmd-maintenance.js';
+import { snapshotCommand } from './cmd-snapshot.js';
 import { delCommand } from './cmd-del.js';
 import { endpointCommand } from './cmd-endpoint.js';
 import { getCommand } from './cmd-get.js';
@@ -67,9 +69,12 @@ export function rootCommand(): Command {
         delCommand(),
         txnCommand(),
         compactionCommand(),
+        alarmCommand(),
+        defragCommand(),
         endpointCommand(),
         versionCommand(),
         memberCommand(),
+        snapshotCommand(),
         helpCommand(),
       ],
     },

@@ -20,8 +20,8 @@ import type { BackendMetrics } from '../backend/metrics.js';
 export const STORAGE_VERSION = 'cairn-storage-v1';
 
 const META_STORAGE_VERSION = Buffer.from('storageVersion');
-const META_CLUSTER_ID = Buffer.from('clusterID');
-const META_MEMBER_ID = Buffer.from('memberID');
+export const META_CLUSTER_ID = Buffer.from('clusterID');
+export const META_MEMBER_ID = Buffer.from('memberID');
 /** The applied index (etcd's consistent index), written in the same commit as the data it covers. */
 export const META_CONSISTENT_INDEX = Buffer.from('consistent_index');
 
