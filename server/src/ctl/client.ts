@@ -299,6 +299,29 @@ export class EtcdClient {
     });
   }
 
+  /**
+   * Opens a bidirectional stream (Watch, LeaseKeepAlive) on a ready endpoint, waiting for one as long as it
+   * takes (clientv3's streams have no deadline). Like clientv3.WithRequireLeader, `requireLeader` sends the
+   * "hasleader" metadata so the server ends the stream when it loses its leader. Nothing is retried here:
+   * stream errors go to the caller, which decides whether to reopen.
+   */
+  async openStream<Req, Res>(
+    method: UnaryMethod<Req, Res>,
+    requireLeader: boolean,
+  ): Promise<grpc.ClientDuplexStream<Req, Res>> {
+    const conn = await this.pickReady(Infinity);
+    const metadata = new grpc.Metadata({ waitForReady: true });
+    if (this.token !== undefined) metadata.set('token', this.token);
+    if (requireLeader) metadata.set('hasleader', 'true');
+    return conn.client!.makeBidiStreamRequest(
+      method.path,
+      (req: Req) => method.requestSerialize(req),
+      (b: Buffer) => method.responseDeserialize(b),
+      metadata,
+      {},
+    );
+  }
+
   /** Waits (until the deadline) for any endpoint to be READY, starting with the next in turn. */
   private async pickReady(deadline: number): Promise<EndpointConn> {
     for (;;) {

@@ -10,6 +10,7 @@ import { getCommand } from './cmd-get.js';
 import { memberCommand } from './cmd-member.js';
 import { putCommand } from './cmd-put.js';
 import { txnCommand } from './cmd-txn.js';
+import { watchCommand } from './cmd-watch.js';
 import { Command, findCommand, type CommandDef, type Invocation } from './command.js';
 import { globalFlagDefs } from './global-flags.js';
 import { etcdctlUsage, type UsageInfo } from './usage.js';
@@ -72,6 +73,7 @@ export function rootCommand(): Command {
         alarmCommand(),
         defragCommand(),
         endpointCommand(),
+        watchCommand(),
         versionCommand(),
         memberCommand(),
         snapshotCommand(),

@@ -14,6 +14,8 @@ export interface Invocation {
   /** Positional arguments after flag parsing. */
   readonly args: string[];
   readonly io: CtlIO;
+  /** The whole command line after the program name, before any parsing (Go's os.Args[1:]; watch uses it). */
+  readonly rawArgs?: readonly string[];
 }
 
 export interface CommandDef {
@@ -234,5 +236,5 @@ export async function executeCommand(
     io.stdout.write(opts.usage(cmd));
     return;
   }
-  await cmd.def.run!({ command: cmd, flags, args, io });
+  await cmd.def.run!({ command: cmd, flags, args, io, rawArgs: argv });
 }

@@ -29,6 +29,13 @@ export interface CtlIO {
   monotonicNs(): bigint;
   /** Random numbers (client ids, retry jitter). */
   random(): number;
+  /**
+   * Go's exec.Command(argv...).Run() with os.Environ() plus `extraEnv` ("K=V" byte strings), stdin from
+   * /dev/null and stdout/stderr shared with cairnctl (after what was written so far); resolves to Go's
+   * error text ("exit status 1", `exec: "x": executable file not found in $PATH`) or undefined on
+   * success. Absent where no process can be started (unit tests).
+   */
+  runCommand?(argv: readonly string[], extraEnv: readonly string[]): Promise<string | undefined>;
 }
 
 /** A StdinReader over a stream (process.stdin), reading lazily as etcdctl does. */

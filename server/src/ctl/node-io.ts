@@ -1,5 +1,7 @@
 // CtlIO for a real process: stdout/stderr as raw bytes, stdin read lazily, the environment in order.
-import { bufferOf } from './byte-string.js';
+import { spawn } from 'node:child_process';
+import { bufferOf, textOf } from './byte-string.js';
+import { goQuote } from './go-quote.js';
 import { StreamStdin, type CtlIO, type Sink } from './io.js';
 
 /**
@@ -66,5 +68,44 @@ export function processIO(): ProcessIO {
       await Promise.all([stdout.flushed(), stderr.flushed()]);
     },
     close: () => stdin.close(),
+    runCommand: async (argv, extraEnv) => {
+      await Promise.all([stdout.flushed(), stderr.flushed()]);
+      return runChild(argv, extraEnv);
+    },
   };
+}
+
+/** Go's signal names for exec's "signal: <name>" error. */
+const signalNames: Record<string, string> = {
+  SIGHUP: 'hangup',
+  SIGINT: 'interrupt',
+  SIGQUIT: 'quit',
+  SIGABRT: 'aborted',
+  SIGKILL: 'killed',
+  SIGSEGV: 'segmentation fault',
+  SIGPIPE: 'broken pipe',
+  SIGTERM: 'terminated',
+};
+
+function runChild(argv: readonly string[], extraEnv: readonly string[]): Promise<string | undefined> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const kv of extraEnv) {
+    const eq = kv.indexOf('=');
+    env[textOf(kv.slice(0, eq))] = textOf(kv.slice(eq + 1));
+  }
+  const file = textOf(argv[0] ?? '');
+  return new Promise((resolve) => {
+    const child = spawn(file, argv.slice(1).map(textOf), { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' && !file.includes('/'))
+        resolve(`exec: ${goQuote(argv[0] ?? '')}: executable file not found in $PATH`);
+      else if (err.code === 'ENOENT') resolve(`fork/exec ${file}: no such file or directory`);
+      else if (err.code === 'EACCES') resolve(`fork/exec ${file}: permission denied`);
+      else resolve(err.message);
+    });
+    child.once('exit', (code, signal) => {
+      if (signal !== null) resolve(`signal: ${signalNames[signal] ?? signal}`);
+      else resolve(code === 0 ? undefined : `exit status ${code}`);
+    });
+  });
 }

@@ -6,12 +6,13 @@ import type {
   RangeResponse,
   ResponseHeader,
   TxnResponse,
+  WatchResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import type { KeyValue } from '../proto/gen/mvccpb/kv.js';
 import { bytesFromBuffer, bytesOf } from './byte-string.js';
 import { goQuote } from './go-quote.js';
 import type { Sink } from './io.js';
-import type { EpHealth, EpStatus, Printer } from './printer.js';
+import { eventTypeName, type EpHealth, type EpStatus, type Printer } from './printer.js';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 
@@ -114,6 +115,15 @@ export class FieldsPrinter implements Printer {
       this.line(`"Errors" : [${resp.errors.map(bytesOf).join(' ')}]`);
       this.line(`"Endpoint" : ${goQuote(ep)}`);
       this.line('');
+    }
+  }
+
+  watch(r: WatchResponse): void {
+    this.hdr(r.header);
+    for (const e of r.events) {
+      this.line(`"Type" : ${eventTypeName(e.type)}`);
+      if (e.prevKv !== undefined) this.kv('Prev', e.prevKv);
+      if (e.kv !== undefined) this.kv('', e.kv);
     }
   }
 }

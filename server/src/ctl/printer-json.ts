@@ -12,8 +12,9 @@ import type {
   ResponseOp,
   StatusResponse,
   TxnResponse,
+  WatchResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
-import type { KeyValue } from '../proto/gen/mvccpb/kv.js';
+import type { Event, KeyValue } from '../proto/gen/mvccpb/kv.js';
 import { bytesOf } from './byte-string.js';
 import { JsonObject, jsonString } from './go-json.js';
 import type { Sink } from './io.js';
@@ -157,6 +158,28 @@ export function endpointStatusJson(list: readonly EpStatus[]): string {
   return `[${items.join(',')}]`;
 }
 
+function eventJson(e: Event): string {
+  return new JsonObject()
+    .int('type', e.type)
+    .obj('kv', e.kv === undefined ? undefined : keyValueJson(e.kv))
+    .obj('prev_kv', e.prevKv === undefined ? undefined : keyValueJson(e.prevKv))
+    .toString();
+}
+
+/**
+ * clientv3.WatchResponse: Header is a struct (always written), Events a slice without omitempty (clientv3
+ * always makes it, so an empty one is []), and the exported fields without json tags keep their Go names.
+ */
+export function watchResponseJson(r: WatchResponse): string {
+  return new JsonObject()
+    .raw('Header', headerJson(r.header) ?? '{}')
+    .raw('Events', `[${r.events.map(eventJson).join(',')}]`)
+    .raw('CompactRevision', r.compactRevision.toString())
+    .raw('Canceled', r.canceled ? 'true' : 'false')
+    .raw('Created', r.created ? 'true' : 'false')
+    .toString();
+}
+
 export class JsonPrinter implements Printer {
   readonly kind = 'json';
 
@@ -192,5 +215,9 @@ export class JsonPrinter implements Printer {
 
   endpointStatus(list: readonly EpStatus[]): void {
     this.line(endpointStatusJson(list));
+  }
+
+  watch(r: WatchResponse): void {
+    this.line(watchResponseJson(r));
   }
 }

@@ -5,7 +5,9 @@ import {
   MemberListResponse,
   PutResponse,
   RangeResponse,
+  type ResponseHeader,
   TxnResponse,
+  WatchResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { bytesFromBuffer } from './byte-string.js';
 import type { Sink } from './io.js';
@@ -46,5 +48,21 @@ export class ProtobufPrinter implements Printer {
 
   endpointStatus(): void {
     unsupported('protobuf');
+  }
+
+  /** etcdctl re-packs clientv3's WatchResponse into a pb.WatchResponse of these fields only. */
+  watch(r: WatchResponse): void {
+    const header: ResponseHeader = r.header ?? { clusterId: 0n, memberId: 0n, revision: 0n, raftTerm: 0n };
+    const wr: WatchResponse = {
+      header,
+      watchId: 0n,
+      created: r.created,
+      canceled: r.canceled,
+      compactRevision: r.compactRevision,
+      cancelReason: '',
+      fragment: false,
+      events: r.events,
+    };
+    this.write(WatchResponse.encode(wr).finish());
   }
 }

@@ -6,11 +6,12 @@ import type {
   PutResponse,
   RangeResponse,
   TxnResponse,
+  WatchResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import type { KeyValue } from '../proto/gen/mvccpb/kv.js';
 import { bytesFromBuffer } from './byte-string.js';
 import type { Sink } from './io.js';
-import type { EpHealth, EpStatus, Printer } from './printer.js';
+import { eventTypeName, type EpHealth, type EpStatus, type Printer } from './printer.js';
 import { endpointStatusRows, memberListRows } from './printer-rows.js';
 
 /** addHexPrefix(hex.EncodeToString(b)): "\x66\x6f\x6f". */
@@ -86,5 +87,13 @@ export class SimplePrinter implements Printer {
 
   endpointStatus(list: readonly EpStatus[]): void {
     for (const row of endpointStatusRows(list).rows) this.out.write(`${row.join(', ')}\n`);
+  }
+
+  watch(r: WatchResponse): void {
+    for (const e of r.events) {
+      this.out.write(`${eventTypeName(e.type)}\n`);
+      if (e.prevKv !== undefined) this.kv(e.prevKv);
+      if (e.kv !== undefined) this.kv(e.kv);
+    }
   }
 }

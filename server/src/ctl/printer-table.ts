@@ -50,4 +50,8 @@ export class TablePrinter implements Printer {
   endpointStatus(list: readonly EpStatus[]): void {
     this.table(endpointStatusRows(list));
   }
+
+  watch(): void {
+    unsupported('table');
+  }
 }

@@ -8,6 +8,7 @@ import type {
   RangeResponse,
   StatusResponse,
   TxnResponse,
+  WatchResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { CtlExit, ExitCode } from './exit.js';
 
@@ -37,6 +38,13 @@ export interface Printer {
   memberList(r: MemberListResponse): void;
   endpointHealth(list: readonly EpHealth[]): void;
   endpointStatus(list: readonly EpStatus[]): void;
+  /** display.Watch: one clientv3.WatchResponse as the watch command receives it (see watch-stream.ts). */
+  watch(r: WatchResponse): void;
+}
+
+/** mvccpb.Event_EventType.String(): "PUT", "DELETE", or the number for an unknown value. */
+export function eventTypeName(t: number): string {
+  return t === 0 ? 'PUT' : t === 1 ? 'DELETE' : String(t);
 }
 
 /** printerUnsupported: every method exits 4. */
