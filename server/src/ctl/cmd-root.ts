@@ -7,6 +7,7 @@ import { snapshotCommand } from './cmd-snapshot.js';
 import { delCommand } from './cmd-del.js';
 import { endpointCommand } from './cmd-endpoint.js';
 import { getCommand } from './cmd-get.js';
+import { leaseCommand } from './cmd-lease.js';
 import { memberCommand } from './cmd-member.js';
 import { putCommand } from './cmd-put.js';
 import { txnCommand } from './cmd-txn.js';
@@ -75,6 +76,7 @@ export function rootCommand(): Command {
         endpointCommand(),
         watchCommand(),
         versionCommand(),
+        leaseCommand(),
         memberCommand(),
         snapshotCommand(),
         helpCommand(),
