@@ -268,6 +268,14 @@ describe('cairnctl watch matches etcdctl 3.4 watch', { timeout: 180_000 }, () =>
     });
   });
 
+  it('interactive: progress', async () => {
+    await same(['watch', '-i'], {
+      stdin: 'watch nothing-here\nprogress\n',
+      done: (stdout) => stdout.includes('progress notify: '),
+      expectExit: 'killed',
+    });
+  });
+
   it('interactive: the end of stdin exits 3, a bad flag 128', async () => {
     await same(['watch', '-i'], { stdin: 'foo\n', closeStdin: true, expectExit: 3 });
     await same(['watch', '-i'], { stdin: 'watch k1 --bad\n', closeStdin: true, expectExit: 128 });

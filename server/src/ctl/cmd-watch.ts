@@ -314,7 +314,10 @@ async function watchInteractive(
             inv.io.stderr.write(`Invalid command ${l} (${err.message})\n`);
             continue;
           }
-          printWatchCh(inv, display, mux.watch(spec), parsed.execArgs).catch(fatal);
+          const watcher = mux.watch(spec);
+          printWatchCh(inv, display, watcher, parsed.execArgs).catch(fatal);
+          // clientv3.Watch returns once the watch is set up: until then etcdctl reads no further line.
+          await watcher.established;
           break;
         }
         case 'progress':

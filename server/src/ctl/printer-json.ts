@@ -167,13 +167,19 @@ function eventJson(e: Event): string {
 }
 
 /**
+ * Watch responses whose Go Events slice is nil (clientv3's closing response after a stream error), which
+ * encoding/json writes as null rather than [].
+ */
+export const nilEventsResponses = new WeakSet<WatchResponse>();
+
+/**
  * clientv3.WatchResponse: Header is a struct (always written), Events a slice without omitempty (clientv3
  * always makes it, so an empty one is []), and the exported fields without json tags keep their Go names.
  */
 export function watchResponseJson(r: WatchResponse): string {
   return new JsonObject()
     .raw('Header', headerJson(r.header) ?? '{}')
-    .raw('Events', `[${r.events.map(eventJson).join(',')}]`)
+    .raw('Events', nilEventsResponses.has(r) ? 'null' : `[${r.events.map(eventJson).join(',')}]`)
     .raw('CompactRevision', r.compactRevision.toString())
     .raw('Canceled', r.canceled ? 'true' : 'false')
     .raw('Created', r.created ? 'true' : 'false')

@@ -15,6 +15,7 @@ import {
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { bufferOf, bytesOf } from './byte-string.js';
 import type { EtcdClient } from './client.js';
+import { nilEventsResponses } from './printer-json.js';
 import { GrpcCode, RpcError } from './rpc-error.js';
 
 /** The options of one clientv3.Watch call. Keys are byte strings. */
@@ -85,9 +86,21 @@ export class Watcher {
   closed = false;
   /** The revision to resume from after the stream is reopened. */
   nextRev: bigint;
+  /**
+   * Settles when the server acknowledged the watch (or it was closed first): clientv3.Watch returns only
+   * then, which holds up etcdctl's interactive loop.
+   */
+  readonly established: Promise<void>;
+  private settle: () => void = () => undefined;
 
   constructor(readonly spec: WatchSpec) {
     this.nextRev = spec.startRevision;
+    this.established = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** The created response arrived. */
+  acknowledged(): void {
+    this.settle();
   }
 
   /** The next response, or undefined once the channel is closed. */
@@ -98,7 +111,10 @@ export class Watcher {
 
   push(d: WatchDelivery | undefined): void {
     if (this.closed) return;
-    if (d === undefined) this.closed = true;
+    if (d === undefined) {
+      this.closed = true;
+      this.settle();
+    }
     this.queue.push(d);
     const w = this.waiter;
     this.waiter = undefined;
@@ -193,6 +209,7 @@ export class WatchMux {
   private onResponse(r: WatchResponse): void {
     if (r.created) {
       const w = this.pending.shift();
+      w?.acknowledged();
       if (w !== undefined) {
         if (r.watchId === invalidWatchId || (r.canceled && r.cancelReason !== '')) {
           const resp = channelResponse({ ...r, created: false, canceled: true });
@@ -254,6 +271,7 @@ export class WatchMux {
         fragment: false,
         events: [],
       });
+      nilEventsResponses.add(resp);
       w.push({ resp, err: watchErr(resp, closeErr) });
       w.push(undefined);
     }

@@ -12,6 +12,7 @@ import {
   type WatchOptions,
 } from '../../../server/src/ctl/cmd-watch.js';
 import { newPrinter } from '../../../server/src/ctl/display.js';
+import { nilEventsResponses } from '../../../server/src/ctl/printer-json.js';
 import { CtlExit } from '../../../server/src/ctl/exit.js';
 import { runCairnctl } from '../../../server/src/ctl/main.js';
 import { isProgressNotify, watchErr } from '../../../server/src/ctl/watch-stream.js';
@@ -113,6 +114,18 @@ describe('display.Watch', () => {
       printed('json', compacted),
       '{"Header":{"cluster_id":1066525093152473196,"member_id":9087349957919311795,"raft_term":1},' +
         '"Events":[],"CompactRevision":3,"Canceled":true,"Created":false}\n',
+    );
+  });
+
+  it("json: clientv3's closing response after a stream error has nil Events and a zero Header", () => {
+    const closing = watchResponse({
+      header: { clusterId: 0n, memberId: 0n, revision: 0n, raftTerm: 0n },
+      canceled: true,
+    });
+    nilEventsResponses.add(closing);
+    assert.equal(
+      printed('json', closing),
+      '{"Header":{},"Events":null,"CompactRevision":0,"Canceled":true,"Created":false}\n',
     );
   });
 
