@@ -305,6 +305,20 @@ describe('cairnctl watch matches etcdctl 3.4 watch', { timeout: 180_000 }, () =>
     await same(['watch', 'k1'], { env: { ETCDCTL_WATCH_RANGE_END: 'p' }, expectExit: 128 });
   });
 
+  it('a server restart: the watch resumes from its created revision (replaying that event, as clientv3)', async () => {
+    await ctl('put', 'rs', 'before');
+    await same(['watch', 'rs'], {
+      done: allOf(2),
+      expectExit: 'killed',
+      timeoutMs: 30_000,
+      then: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1_500)); // both watches created
+        await member!.restart();
+        await ctl('put', 'rs', 'after');
+      },
+    });
+  });
+
   it('argument errors (exit 128)', async () => {
     await same(['watch'], { expectExit: 128 });
     await same(['watch', '--prefix', 'a', 'b'], { expectExit: 128 });
