@@ -259,6 +259,20 @@ describe('leases (etcdctl, gRPC, etcd3) against cairn', { timeout: 300_000 }, ()
     assert.equal(await e3.get('e3/kept').string(), null);
   });
 
+  it("exports etcd's lease metrics", async () => {
+    const text = await (await fetch(`${m.metricsUrl}/metrics`)).text();
+    const value = (name: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      assert.ok(line !== undefined, `${name} missing`);
+      return Number(line.split(' ')[1]);
+    };
+    assert.ok(value('etcd_debugging_lease_granted_total') >= 5);
+    assert.ok(value('etcd_debugging_lease_revoked_total') >= 2);
+    assert.ok(value('etcd_debugging_lease_renewed_total') >= 2);
+    assert.ok(value('etcd_debugging_lease_ttl_total_count') >= 5);
+    assert.ok(value('etcd_debugging_server_lease_expired_total') >= 1);
+  });
+
   it('a restart keeps leases and their keys and gives every lease its full TTL again', async () => {
     const long = await grant(600);
     const short = await grant(10);

@@ -22,10 +22,10 @@ export function newLeaseMetrics(registry: Registry): LeaseMetrics {
     ttl: new Histogram({
       name: 'etcd_debugging_lease_ttl_total',
       help: 'Bucketed histogram of lease TTLs.',
-      // prometheus.ExponentialBuckets(1, 2, 14)
-      buckets: Array.from({ length: 14 }, (_, i) => 2 ** i),
+      // prometheus.ExponentialBuckets(1, 2, 24): 1 second to 3 months
+      buckets: Array.from({ length: 24 }, (_, i) => 2 ** i),
       registers: [registry],
     }),
-    expired: counter('etcd_server_lease_expired_total', 'The total number of expired leases.'),
+    expired: counter('etcd_debugging_server_lease_expired_total', 'The total number of expired leases.'),
   };
 }
