@@ -351,6 +351,7 @@ export class EtcdServer {
   async leaseGrant(r: LeaseGrantRequest, requestBytes: number): Promise<LeaseGrantResponse> {
     this.preflight(requestBytes);
     this.checkSpace();
+    this.checkQuota(LEASE_OVERHEAD_BYTES);
     this.apply();
     const l = this.lessor.grant(r.ID, r.TTL);
     await this.backend.commit();
@@ -567,6 +568,9 @@ export function internalRequestBytes(requestBytes: number): number {
   for (let n = requestBytes; n >= 0x80; n = Math.floor(n / 128)) lenBytes++;
   return REQUEST_HEADER_BYTES + 1 + lenBytes + requestBytes;
 }
+
+/** etcd's quota cost of a lease grant (storage/quota.go leaseOverhead). */
+const LEASE_OVERHEAD_BYTES = 64;
 
 /** etcd's per-key overhead in the quota cost of a put (storage/quota.go kvOverhead). */
 const KV_OVERHEAD_BYTES = 256;

@@ -29,10 +29,14 @@ after(async () => {
 
 const SMALL = 64;
 
-async function start(options: EtcdServerOptions, dataDir?: string): Promise<{ s: EtcdServer; dir: string }> {
+async function start(
+  options: EtcdServerOptions,
+  dataDir?: string,
+  ...flags: string[]
+): Promise<{ s: EtcdServer; dir: string }> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'cairn-lease-server-'));
   if (dataDir === undefined) dirs.push(dir);
-  const r = parseServerArgs(['--data-dir', dir, '--listen-metrics-urls', ''], {});
+  const r = parseServerArgs(['--data-dir', dir, '--listen-metrics-urls', '', ...flags], {});
   assert.equal(r.kind, 'run');
   const s = await EtcdServer.start(
     r.config,
@@ -153,6 +157,17 @@ describe('EtcdServer leases', () => {
     await s.alarm({ action: AlarmAction.ACTIVATE, memberID: s.identity.memberId, alarm: AlarmType.NOSPACE });
     assert.equal(await code(() => s.leaseGrant({ ID: 2n, TTL: 60n }, SMALL)), 'ErrNoSpace');
     assert.equal(await code(() => s.leaseRevoke({ ID: 1n }, SMALL)), 'ok');
+  });
+
+  it('a grant that would pass the backend quota raises NOSPACE and fails (etcd leaseOverhead)', async () => {
+    const { s } = await start({ clock: new FakeClock() }, undefined, '--quota-backend-bytes', '1');
+    assert.equal(await code(() => s.leaseGrant({ ID: 1n, TTL: 60n }, SMALL)), 'ErrNoSpace');
+    const alarms = await s.alarm({ action: AlarmAction.GET, memberID: 0n, alarm: AlarmType.NONE });
+    assert.deepEqual(
+      alarms.alarms.map((a) => a.alarm),
+      [AlarmType.NOSPACE],
+    );
+    assert.equal(s.leaseLeases().leases.length, 0);
   });
 
   it('expiry revokes through the write path: keys deleted in one revision', async () => {
