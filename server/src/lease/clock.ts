@@ -19,7 +19,8 @@ export type TimerHandle = object;
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimer: (fn, delayMs) => {
-    const t = setTimeout(fn, Math.max(0, delayMs));
+    // Node turns a delay past 2^31 - 1 ms into 1 ms: never ask for one.
+    const t = setTimeout(fn, Math.min(Math.max(0, delayMs), 2 ** 31 - 1));
     t.unref();
     return t;
   },

@@ -25,6 +25,11 @@ export const EXPIRY_CHECK_INTERVAL_MS_DEFAULT = 500;
 export const EXPIRED_RETRY_INTERVAL_MS_DEFAULT = 7000;
 /** etcd Promote(electionTimeout): a new primary lessor extends every lease by one election timeout. */
 export const PROMOTE_EXTEND_MS_DEFAULT = 1000;
+/**
+ * The longest timer delay: Node fires a setTimeout beyond 2^31 - 1 ms (24.8 days) after 1 ms instead,
+ * which would spin the expiry check. A lease further away than this is looked at again after it.
+ */
+export const TIMER_DELAY_MAX_MS = 2 ** 31 - 1;
 
 export interface LessorConfig {
   readonly minLeaseTtlSeconds: number;
@@ -336,11 +341,14 @@ export class Lessor {
     if (this.timer !== undefined && this.timerAtMs <= at) return;
     if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
     this.timerAtMs = at;
-    this.timer = this.opts.clock.setTimer(() => {
-      this.timer = undefined;
-      this.timerAtMs = Infinity;
-      this.checkExpiry();
-    }, at - this.opts.clock.now());
+    this.timer = this.opts.clock.setTimer(
+      () => {
+        this.timer = undefined;
+        this.timerAtMs = Infinity;
+        this.checkExpiry();
+      },
+      Math.min(at - this.opts.clock.now(), TIMER_DELAY_MAX_MS),
+    );
   }
 
   /**

@@ -268,6 +268,26 @@ describe('Lessor expiry', () => {
     );
   });
 
+  it('a lease months away arms a timer of at most 2^31 - 1 ms and does not expire early', () => {
+    const s = setup();
+    let armed = 0;
+    const setTimer = s.clock.setTimer.bind(s.clock);
+    s.clock.setTimer = (fn, delayMs) => {
+      armed++;
+      assert.ok(delayMs <= 2 ** 31 - 1, `timer of ${delayMs} ms`);
+      return setTimer(fn, delayMs);
+    };
+    s.lessor.grant(1n, BigInt(90 * 24 * 3600)); // 90 days
+    s.clock.advance(89 * 24 * 3600 * 1000);
+    assert.equal(s.batches.length, 0);
+    assert.ok(armed <= 5, `${armed} timers for 89 days`);
+    s.clock.advance(24 * 3600 * 1000);
+    assert.deepEqual(
+      s.batches.map((x) => x.ids),
+      [[1n]],
+    );
+  });
+
   it('stop() cancels the timer', () => {
     const s = setup();
     s.lessor.grant(1n, 2n);
