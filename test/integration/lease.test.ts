@@ -161,6 +161,25 @@ describe('leases (etcdctl, gRPC, etcd3) against cairn', { timeout: 300_000 }, ()
     }
   });
 
+  it('LeaseKeepAlive stream: a client that reads late still gets every answer, in order', async () => {
+    const id = BigInt(`0x${await grant(30)}`);
+    const n = 20_000;
+    const stream = lease.leaseKeepAlive();
+    for (let i = 0; i < n; i++) stream.write({ ID: i % 2 === 0 ? id : BigInt(i) });
+    await new Promise((r) => setTimeout(r, 500));
+    let got = 0;
+    let inOrder = true;
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (r: LeaseKeepAliveResponse) => {
+        if (r.ID !== (got % 2 === 0 ? id : BigInt(got))) inOrder = false;
+        if (++got === n) resolve();
+      });
+      stream.on('error', reject);
+    });
+    stream.end();
+    assert.ok(inOrder, 'answers in request order');
+  });
+
   it('garbage on the lease RPCs and the keep-alive stream gets an error, never a crash', async () => {
     const raw = new Client(new URL(m.clientUrl).host, credentials.createInsecure());
     const garbage = [

@@ -29,7 +29,7 @@ export function leaseService(ctx: HandlerContext, server: EtcdServer): LeaseServ
  * One LeaseKeepAlive stream: each request renews one lease and gets exactly one response, in order
  * (renewal is synchronous). An unknown or expired lease is answered with TTL 0, never an error; only
  * a server-side failure (the member stopping) ends the stream, with that error's status. A client
- * that goes away ends it quietly.
+ * that goes away ends it quietly; one that does not read its answers is not read from either.
  */
 function keepAliveStream(
   ctx: HandlerContext,
@@ -61,7 +61,12 @@ function keepAliveStream(
       call.emit('error', e);
       return;
     }
-    call.write(resp);
+    // Backpressure: a client that sends renewals without reading the answers stops being read once
+    // the stream's send buffer (its highWaterMark, 16 messages) is full, instead of growing it forever.
+    if (!call.write(resp)) {
+      call.pause();
+      call.once('drain', () => call.resume());
+    }
   });
   call.on('end', () => {
     finish(status.OK);
