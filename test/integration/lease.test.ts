@@ -8,7 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { Etcd3, type IKeyValue } from 'etcd3';
 import { ctlFor, expectJson, expectOk, startCairn, type CtlResult, type Member } from '../framework/index.js';
 import { splitStderr } from '../framework/output.js';
+import { putRequest, rangeRequest } from '../../server/src/proto/messages.js';
 import {
+  KVClient,
   LeaseClient,
   type LeaseGrantResponse,
   type LeaseKeepAliveResponse,
@@ -256,6 +258,47 @@ describe('leases (etcdctl, gRPC, etcd3) against cairn', { timeout: 300_000 }, ()
       assert.ok(!(await ctl(['lease', 'list'])).stdout.includes(id));
     } finally {
       await watcher.cancel();
+    }
+  });
+
+  it('mass expiry: 1,500 leases with a key each expire as 1,500 revisions while writes go on', async () => {
+    const kv = new KVClient(new URL(m.clientUrl).host, credentials.createInsecure());
+    const put = (key: string, ID = 0n) =>
+      new Promise<bigint>((resolve, reject) =>
+        kv.put(putRequest({ key: Buffer.from(key), value: Buffer.from('v'), lease: ID }), (err, res) =>
+          err ? reject(err) : resolve(res.header!.revision),
+        ),
+      );
+    const grantRaw = (TTL: bigint) =>
+      new Promise<bigint>((resolve, reject) =>
+        lease.leaseGrant({ ID: 0n, TTL }, (err, res) => (err ? reject(err) : resolve(res.ID))),
+      );
+    try {
+      const n = 1500;
+      const ids = await Promise.all(Array.from({ length: n }, () => grantRaw(2n)));
+      await Promise.all(ids.map((id, i) => put(`mass/${String(i).padStart(4, '0')}`, id)));
+      const start = await put('mass-probe');
+      let writes = 0;
+      await waitFor(
+        'every mass/ key to expire',
+        async () => {
+          await put('mass-probe');
+          writes++;
+          const count = await new Promise<bigint>((resolve, reject) =>
+            kv.range(
+              rangeRequest({ key: Buffer.from('mass/'), rangeEnd: Buffer.from('mass0'), countOnly: true }),
+              (err, res) => (err ? reject(err) : resolve(res.count)),
+            ),
+          );
+          return count === 0n;
+        },
+        30_000,
+      );
+      // One revision per expired lease (each revoked in its own write), plus the probe writes.
+      const end = await put('mass-probe');
+      assert.equal(end, start + BigInt(n) + BigInt(writes) + 1n);
+    } finally {
+      kv.close();
     }
   });
 
