@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ETCDCTL_BIN, REPO_ROOT, lineDiff, startCairn, type Member } from '../framework/index.js';
+import { ETCDCTL_BIN, REPO_ROOT, freePort, lineDiff, startCairn, type Member } from '../framework/index.js';
 
 const CAIRNCTL_JS = process.env['CAIRNCTL_BIN'] ?? join(REPO_ROOT, 'dist/server/src/cmd/cairnctl.js');
 
@@ -113,6 +113,29 @@ describe('cairnctl lease matches etcdctl 3.4', { timeout: 300_000 }, () => {
       await same(['-w', w, 'lease', 'revoke', a], ['-w', w, 'lease', 'revoke', b], new Map([[b, a]]));
     });
   }
+
+  it('keep-alive ends like clientv3: revoked while running, or no answer within dial-timeout + 1 s', async () => {
+    const closed = `127.0.0.1:${await freePort()}`;
+    for (const w of ['simple', 'json']) {
+      const want = await run('etcdctl', closed, ['-w', w, 'lease', 'keep-alive', '1234']);
+      const got = await run('cairnctl', closed, ['-w', w, 'lease', 'keep-alive', '1234']);
+      assert.deepEqual([got.code, got.stdout, got.stderr], [want.code, want.stdout, want.stderr]);
+    }
+    for (const program of ['etcdctl', 'cairnctl'] as const) {
+      const g = await run('etcdctl', ep(), ['lease', 'grant', '3']);
+      const id = /^lease ([0-9a-f]{16}) /.exec(g.stdout)?.[1] ?? assert.fail(g.stdout);
+      const revoke = new Promise<void>((resolve) =>
+        setTimeout(() => void run('etcdctl', ep(), ['lease', 'revoke', id]).then(() => resolve()), 1500),
+      );
+      const r = await run(program, ep(), ['lease', 'keep-alive', id]);
+      await revoke;
+      assert.equal(r.code, 0, `${program}: ${r.stderr}`);
+      const lines = r.stdout.split('\n');
+      assert.ok(lines.length >= 3, `${program}: ${r.stdout}`);
+      assert.equal(lines[0], `lease ${id} keepalived with TTL(3)`);
+      assert.deepEqual(lines.slice(-2), [`lease ${id} expired or revoked.`, '']);
+    }
+  });
 
   it('argument errors, bad ids and TTLs, help', async () => {
     await same(['lease', 'grant', 'x']);

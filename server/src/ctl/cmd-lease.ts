@@ -214,19 +214,22 @@ async function runKeepAlive(
         if (err === undefined) resolve();
         else reject(err instanceof Error ? err : new Error('keep-alive failed'));
       };
+      // clientv3's sendKeepAliveLoop: a request whenever nextKeepAlive has passed (it only moves when an
+      // answer comes, so an unanswered request is repeated every 500 ms).
+      const sendIfDue = (): void => {
+        if (stream !== undefined && nextKeepAlive <= Date.now()) {
+          const req: LeaseKeepAliveRequest = { ID: id };
+          stream.write(req);
+        }
+      };
+      // clientv3's deadlineLoop: no answer within the deadline closes the keep-alive, stream or not.
       const tick = (): void => {
         if (done) return;
-        const now = Date.now();
-        if (deadline < now) {
+        if (deadline < Date.now()) {
           finish();
           return;
         }
-        if (stream !== undefined && nextKeepAlive <= now) {
-          const req: LeaseKeepAliveRequest = { ID: id };
-          stream.write(req);
-          // Sent: wait for the response to move nextKeepAlive on (clientv3 rate-limits the same way).
-          nextKeepAlive = Infinity;
-        }
+        sendIfDue();
         later(tick, RETRY_CONN_WAIT_MS);
       };
       const open = (): void => {
@@ -239,7 +242,6 @@ async function runKeepAlive(
             }
             const ks = s as KeepAliveStream;
             stream = ks;
-            if (nextKeepAlive === Infinity) nextKeepAlive = Date.now();
             ks.on('data', (resp: LeaseKeepAliveResponse) => {
               if (resp.ID !== id) return;
               if (resp.TTL <= 0n) {
@@ -266,11 +268,12 @@ async function runKeepAlive(
               stream = undefined;
               later(open, RETRY_CONN_WAIT_MS);
             });
-            tick();
+            sendIfDue();
           },
           (err: unknown) => finish(err),
         );
       };
+      later(tick, RETRY_CONN_WAIT_MS);
       open();
     });
   } finally {
