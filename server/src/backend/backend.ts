@@ -28,8 +28,9 @@ export interface BackendOptions {
   readonly logger: Logger;
   readonly metrics: BackendMetrics;
   /**
-   * Upper bound on write operations in one backend transaction. Writers beyond it wait for the next
-   * commit; it bounds the time one commit holds the lmdb write lock (etcd: 10,000).
+   * Operations after which a batch is committed at the end of the current write transaction instead
+   * of at the end of the event-loop turn (etcd: 10,000). A transaction is never split across commits,
+   * so one larger than this still commits whole.
    */
   readonly batchOpsMax?: number;
   /** Called when a commit fails: the in-memory state is then ahead of the disk and the member must stop. */
@@ -182,6 +183,15 @@ export class Backend {
     this.stage({ bucket, key, value: undefined });
   }
 
+  /**
+   * Marks the end of one atomic group of staged writes (a write transaction). Only here may a full
+   * batch be committed early: flushing in the middle of a group would split it over two lmdb commits,
+   * and a crash between them would leave half a transaction on disk.
+   */
+  endTxn(): void {
+    if (this.staged.ops.length >= this.batchOpsMax && this.inflight === undefined) this.flush();
+  }
+
   /** Resolves once everything staged so far is durable. */
   commit(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
@@ -331,7 +341,6 @@ export class Backend {
 
   private stage(op: Op): void {
     assert(!this.closed, 'backend: write after close');
-    if (this.staged.ops.length >= this.batchOpsMax && this.inflight === undefined) this.flush();
     this.staged.ops.push(op);
     this.pending.set(pendingKey(op.bucket, op.key), { value: op.value, batchId: this.staged.id });
     if (!this.commitScheduled && this.inflight === undefined) {

@@ -161,6 +161,7 @@ export class KVStore {
       this.writing = false;
     }
     if (changes.length > 0) this.currentRevValue = main;
+    this.backend.endTxn();
     const rev = this.currentRevValue;
     const durable = this.backend.commit().then(() => {
       if (rev > this.readRevValue) this.readRevValue = rev;
