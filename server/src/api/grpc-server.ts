@@ -26,6 +26,8 @@ export interface ClientServer {
   readonly health: HealthImplementation;
   /** host:port actually bound, per listen URL (port 0 resolves to the chosen port). */
   readonly bound: string[];
+  /** The open long-lived streams' stoppers (HandlerContext.streams). */
+  readonly streams: Set<() => void>;
 }
 
 /** Builds the client-facing gRPC server (KV, Maintenance, Cluster, grpc.health.v1) and binds it. */
@@ -57,7 +59,7 @@ export async function startClientServer(
     });
     bound.push(`${host.includes(':') ? `[${host}]` : host}:${port}`);
   }
-  return { grpc, health, bound };
+  return { grpc, health, streams: ctx.streams, bound };
 }
 
 /** "localhost" binds the IPv4 loopback (as etcd's default does in practice); brackets are stripped. */
@@ -69,6 +71,7 @@ export function bindHost(hostname: string): string {
 /** Stops accepting calls, lets running ones finish for up to `graceMs`, then cuts the rest. */
 export async function stopClientServer(s: ClientServer, graceMs: number): Promise<void> {
   s.health.setStatus('', 'NOT_SERVING');
+  for (const stop of [...s.streams]) stop();
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       s.grpc.forceShutdown();

@@ -68,6 +68,13 @@ function keepAliveStream(
       call.once('drain', () => call.resume());
     }
   });
+  const stop = (): void => {
+    if (finished) return;
+    finish(status.UNAVAILABLE);
+    call.emit('error', { code: status.UNAVAILABLE, details: 'etcdserver: server stopped' });
+  };
+  ctx.streams.add(stop);
+  call.on('close', () => ctx.streams.delete(stop));
   call.on('end', () => {
     finish(status.OK);
     call.end();

@@ -12,6 +12,12 @@ export interface HandlerContext {
   readonly onFatal: (err: Error) => void;
   /** Requests slower than this are logged as warnings (etcd: 300 ms for unary requests). */
   readonly slowRequestMs: number;
+  /**
+   * Stoppers of the open long-lived streams (Watch, LeaseKeepAlive). Shutdown runs them so that those
+   * streams end with "etcdserver: server stopped" (clients fail over) instead of holding the stop for
+   * the whole grace period.
+   */
+  readonly streams: Set<() => void>;
 }
 
 export type UnaryHandler<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;

@@ -60,6 +60,7 @@ class WatchStream implements WatchSink {
     this.maxResponseBytes = server.config.maxRequestBytes + GRPC_OVERHEAD_BYTES;
     this.ticker = setInterval(() => this.progressTick(), server.config.watchProgressNotifyIntervalMs);
     this.ticker.unref();
+    ctx.streams.add(this.stop);
     call.on('data', (req: WatchRequest) => {
       try {
         this.handle(req);
@@ -77,6 +78,13 @@ class WatchStream implements WatchSink {
     call.on('error', () => this.close(status.CANCELLED));
     call.on('cancelled', () => this.close(status.CANCELLED));
   }
+
+  /** Ends the stream because the member stops (the client then fails over). */
+  private readonly stop = (): void => {
+    if (this.closed) return;
+    this.close(status.UNAVAILABLE);
+    this.call.emit('error', { code: status.UNAVAILABLE, details: 'etcdserver: server stopped' });
+  };
 
   get ready(): boolean {
     return !this.closed && !this.call.writableNeedDrain;
@@ -238,6 +246,7 @@ class WatchStream implements WatchSink {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
+    this.ctx.streams.delete(this.stop);
     for (const sw of this.watchers.values()) this.server.watchable.cancel(sw.watcher);
     this.watchers.clear();
     this.ctx.metrics.handled.inc({

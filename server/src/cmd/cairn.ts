@@ -64,6 +64,7 @@ async function main(): Promise<number> {
     metrics: newGrpcMetrics(registry),
     onFatal: fatal,
     slowRequestMs: SLOW_REQUEST_MS,
+    streams: new Set<() => void>(),
   };
   let grpc: ClientServer;
   const http: HttpServer[] = [];
