@@ -165,6 +165,22 @@ const STEPS: Step[] = [
   { name: 'endpoint status -w json', args: ['endpoint', 'status', '-w', 'json'], bare: true },
   { name: 'endpoint status', args: ['endpoint', 'status'], bare: true },
   { name: 'endpoint status -w table', args: ['endpoint', 'status', '-w', 'table'], bare: true },
+  // Maintenance and leases (issue 3). Per-endpoint commands get host:port endpoints (Step.bare).
+  {
+    name: 'endpoint hashkv -w json: the same history hashes the same',
+    args: ['endpoint', 'hashkv', '-w', 'json'],
+    bare: true,
+  },
+  { name: 'alarm list (none)', args: ['alarm', 'list'] },
+  { name: 'defrag', args: ['defrag'], bare: true },
+  { name: 'lease list (none)', args: ['lease', 'list'] },
+  { name: 'lease timetolive of an unknown lease', args: ['lease', 'timetolive', '1234'] },
+  { name: 'lease revoke of an unknown lease', args: ['lease', 'revoke', '1234'], exit: 1 },
+  {
+    name: 'lease keep-alive --once of an unknown lease',
+    args: ['lease', 'keep-alive', '--once', '1234'],
+    exit: 2,
+  },
   { name: 'endpoint health', args: ['endpoint', 'health'] },
   { name: 'endpoint health -w json', args: ['endpoint', 'health', '-w', 'json'] },
   { name: 'endpoint health -w table', args: ['endpoint', 'health', '-w', 'table'] },
