@@ -65,8 +65,24 @@ async function runSave(inv: Invocation): Promise<void> {
   let size = 0;
   try {
     io.stderr.write(zapLine(io, 'snapshot/v3_snapshot.go:127', 'fetching snapshot', { endpoint: ep.raw }));
-    size = await fetchSnapshot(ep.grpcTarget, commandDeadline(inv), (blob) => {
+    // A long transfer reports its progress once a second (etcdctl is silent until the end; a short
+    // transfer prints exactly etcdctl's lines).
+    let lastReportNs = started;
+    size = await fetchSnapshot(ep.grpcTarget, commandDeadline(inv), (blob, received, remaining) => {
       writeSync(fd, blob);
+      const now = io.monotonicNs();
+      if (now - lastReportNs >= PROGRESS_INTERVAL_NS && remaining > 0n) {
+        lastReportNs = now;
+        const total = BigInt(received) + remaining;
+        io.stderr.write(
+          zapLine(io, 'snapshot/v3_snapshot.go:135', 'fetching snapshot: progress', {
+            endpoint: ep.raw,
+            received: humanizeBytes(BigInt(received)),
+            total: humanizeBytes(total),
+            percent: Number((BigInt(received) * 100n) / (total === 0n ? 1n : total)),
+          }),
+        );
+      }
     });
     fsyncSync(fd);
   } catch (err) {
@@ -89,8 +105,18 @@ async function runSave(inv: Invocation): Promise<void> {
   io.stdout.write(`Snapshot saved at ${inv.args[0]!}\n`);
 }
 
-/** Streams Maintenance.Snapshot, handing each blob (the image chunks, then the SHA-256) to `write`. */
-function fetchSnapshot(target: string, deadline: number, write: (blob: Buffer) => void): Promise<number> {
+/** How often a long snapshot transfer reports its progress. */
+const PROGRESS_INTERVAL_NS = 1_000_000_000n;
+
+/**
+ * Streams Maintenance.Snapshot, handing each blob (the image chunks, then the SHA-256) to `write` with
+ * the bytes received so far and the server's remaining_bytes.
+ */
+function fetchSnapshot(
+  target: string,
+  deadline: number,
+  write: (blob: Buffer, received: number, remaining: bigint) => void,
+): Promise<number> {
   const client = new grpc.Client(target, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': -1,
   });
@@ -108,8 +134,8 @@ function fetchSnapshot(target: string, deadline: number, write: (blob: Buffer) =
     );
     call.on('data', (r: SnapshotResponse) => {
       try {
-        write(r.blob);
         size += r.blob.length;
+        write(r.blob, size, r.remainingBytes);
       } catch (err) {
         failed = true;
         call.cancel();
