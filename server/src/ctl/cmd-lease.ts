@@ -1,6 +1,6 @@
 // `lease grant|revoke|timetolive|list|keep-alive` (etcdctl/ctlv3/command/lease_command.go, 3.4), with
 // clientv3's lease client behind them (clientv3/lease.go): grant and revoke run under --command-timeout;
-// timetolive, list and keep-alive use context.TODO() (no deadline) and exit 2 on failure.
+// timetolive, list and keep-alive use a context without a deadline and exit 2 on failure.
 import { LeaseService } from '../proto/gen/etcdserverpb/rpc.js';
 import type { LeaseKeepAliveRequest, LeaseKeepAliveResponse } from '../proto/gen/etcdserverpb/rpc.js';
 import { failureText } from './call.js';
