@@ -12,7 +12,7 @@ import type { KeyValue } from '../proto/gen/mvccpb/kv.js';
 import { bytesFromBuffer, bytesOf } from './byte-string.js';
 import { goQuote } from './go-quote.js';
 import type { Sink } from './io.js';
-import { eventTypeName, type EpHealth, type EpStatus, type Printer } from './printer.js';
+import { eventTypeName, printTxnOp, type EpHealth, type EpStatus, type Printer } from './printer.js';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 
@@ -63,20 +63,7 @@ export class FieldsPrinter implements Printer {
     this.hdr(r.header);
     this.line(`"Succeeded" : ${r.succeeded}`);
     for (const op of r.responses) {
-      const resp = op.response;
-      switch (resp?.$case) {
-        case 'responseDeleteRange':
-          this.del(resp.value);
-          break;
-        case 'responsePut':
-          this.put(resp.value);
-          break;
-        case 'responseRange':
-          this.get(resp.value);
-          break;
-        default:
-          this.line(`"Unknown" : ${goQuote(resp?.$case ?? '<nil>')}`);
-      }
+      printTxnOp(this, op, (kind) => this.line(`"Unknown" : ${goQuote(kind)}`));
     }
   }
 

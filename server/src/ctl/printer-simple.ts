@@ -11,7 +11,7 @@ import type {
 import type { KeyValue } from '../proto/gen/mvccpb/kv.js';
 import { bytesFromBuffer } from './byte-string.js';
 import type { Sink } from './io.js';
-import { eventTypeName, type EpHealth, type EpStatus, type Printer } from './printer.js';
+import { eventTypeName, printTxnOp, type EpHealth, type EpStatus, type Printer } from './printer.js';
 import { endpointStatusRows, memberListRows } from './printer-rows.js';
 
 /** addHexPrefix(hex.EncodeToString(b)): "\x66\x6f\x6f". */
@@ -55,21 +55,8 @@ export class SimplePrinter implements Printer {
     this.out.write(r.succeeded ? 'SUCCESS\n' : 'FAILURE\n');
     for (const op of r.responses) {
       this.out.write('\n');
-      const resp = op.response;
-      switch (resp?.$case) {
-        case 'responseDeleteRange':
-          this.del(resp.value);
-          break;
-        case 'responsePut':
-          this.put(resp.value);
-          break;
-        case 'responseRange':
-          this.get(resp.value);
-          break;
-        default:
-          // etcdctl: fmt.Printf("unexpected response %+v\n", r); a nested txn cannot be written in its syntax.
-          this.out.write(`unexpected response ${resp?.$case ?? '<nil>'}\n`);
-      }
+      // etcdctl: fmt.Printf("unexpected response %+v\n", r); a nested txn cannot be written in its syntax.
+      printTxnOp(this, op, (kind) => this.out.write(`unexpected response ${kind}\n`));
     }
   }
 

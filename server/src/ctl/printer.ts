@@ -6,6 +6,7 @@ import type {
   MemberListResponse,
   PutResponse,
   RangeResponse,
+  ResponseOp,
   StatusResponse,
   TxnResponse,
   WatchResponse,
@@ -50,4 +51,26 @@ export function eventTypeName(t: number): string {
 /** printerUnsupported: every method exits 4. */
 export function unsupported(format: string): never {
   throw new CtlExit(ExitCode.badFeature, `${format} not supported as output format`);
+}
+
+/**
+ * The per-op part of etcdctl's txn printers: each op response goes to the printer's del/put/get, and
+ * anything else (a nested txn, which etcdctl's syntax cannot produce) to `unknown`.
+ */
+export function printTxnOp(
+  p: Pick<Printer, 'del' | 'put' | 'get'>,
+  op: ResponseOp,
+  unknown: (kind: string) => void,
+): void {
+  const resp = op.response;
+  switch (resp?.$case) {
+    case 'responseDeleteRange':
+      return p.del(resp.value);
+    case 'responsePut':
+      return p.put(resp.value);
+    case 'responseRange':
+      return p.get(resp.value);
+    default:
+      return unknown(resp?.$case ?? '<nil>');
+  }
 }
