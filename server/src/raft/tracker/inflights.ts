@@ -57,6 +57,12 @@ export class Inflights {
     if (this.count === 0) this.start = 0;
   }
 
+  /** Frees the oldest append (a heartbeat answer proved the follower alive while the window was full). */
+  freeFirstOne(): void {
+    const first = this.indexes[this.start];
+    if (this.count > 0 && first !== undefined) this.freeLE(first);
+  }
+
   full(): boolean {
     return this.count === this.sizeMax || (this.bytesMax > 0 && this.bytes >= this.bytesMax);
   }

@@ -1,4 +1,4 @@
-import { Inflights } from './inflights.js';
+import type { Inflights } from './inflights.js';
 import { ProgressState, progressStateName } from './state.js';
 
 /**
