@@ -78,8 +78,12 @@ export class Progress {
    */
   sentEntries(lastIndex: number, bytes: number): void {
     if (this.state === ProgressState.Replicate) {
-      this.next = lastIndex + 1;
-      this.inflights.add(lastIndex, bytes);
+      // An empty append (lastIndex = next-1, e.g. one carrying only the commit index) takes no window
+      // slot: adding its index again would break the window's increasing order (etcd: entries > 0).
+      if (lastIndex >= this.next) {
+        this.next = lastIndex + 1;
+        this.inflights.add(lastIndex, bytes);
+      }
     } else if (this.state === ProgressState.Probe) {
       this.probeSent = true;
     }
