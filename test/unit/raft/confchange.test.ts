@@ -39,7 +39,7 @@ function parseChanges(line: string): ConfChangeSingle[] {
     });
 }
 
-export function describeState(r: ChangeResult): string {
+function describeState(r: ChangeResult): string {
   const lines = [r.config.toString()];
   for (const id of [...r.progress.keys()].sort(compareIds)) {
     lines.push(`${id}: ${String(r.progress.get(id))}`);
