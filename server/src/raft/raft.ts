@@ -1,7 +1,5 @@
-import { decodeConfChange, decodeConfChangeV2 } from '../raftpb/codec.js';
 import type { ConfChangeV2, ConfState, Entry, HardState, Message, Snapshot } from '../raftpb/types.js';
 import {
-  confChangeToV2,
   entersJoint,
   EntryType,
   isEmptyHardState,
@@ -13,16 +11,20 @@ import {
   NONE,
 } from '../raftpb/types.js';
 import { assert } from '../util/assert.js';
-import { type ValidatedConfig, validateConfig, type RaftConfig } from './config.js';
+import { type RaftConfig, type ValidatedConfig, validateConfig } from './config.js';
 import { Changer } from './confchange/changer.js';
 import { restore as restoreConfig } from './confchange/restore.js';
 import { isRaftError, RaftError } from './errors.js';
 import { RaftLog } from './log.js';
 import { discardLogger, type Logger } from './logger.js';
-import { requestContext, ReadOnly } from './read-only.js';
-import { type ReadState, type SoftState, StateType, stateName } from './ready.js';
-import type { Rng } from './rng.js';
 import { VoteResult } from './quorum/quorum.js';
+import { bytesEqual, hex, payloadSize, voteRespMsgType } from './raft-util.js';
+import { ReadOnly, requestContext } from './read-only.js';
+import { type ReadState, type SoftState, StateType } from './ready.js';
+import type { Rng } from './rng.js';
+import { stepCandidate } from './step-candidate.js';
+import { stepFollower } from './step-follower.js';
+import { stepLeader } from './step-leader.js';
 import { Inflights } from './tracker/inflights.js';
 import { Progress } from './tracker/progress.js';
 import { ProgressState } from './tracker/state.js';
@@ -286,6 +288,8 @@ export class Raft {
     this.pendingConfIndex = 0;
     this.uncommittedSize = 0;
     this.readOnly = new ReadOnly();
+    // Reads held by a leader are dropped with its leadership; their callers time out and retry.
+    this.pendingReadIndexMessages = [];
   }
 
   /**
@@ -676,7 +680,10 @@ export class Raft {
 
   handleSnapshot(m: Message): void {
     const s = m.snapshot;
-    assert(s !== undefined, 'MsgSnap without a snapshot');
+    if (s === undefined || isEmptySnapshot(s)) {
+      this.logger.warn(`${hex(this.id)} ignored MsgSnap from ${hex(m.from)} without a snapshot`);
+      return;
+    }
     const { index, term } = s.metadata;
     if (this.restore(s)) {
       this.logger.info(
@@ -877,389 +884,6 @@ export class Raft {
   get postponedReadIndexCount(): number {
     return this.pendingReadIndexMessages.length;
   }
-}
-
-// -----------------------------------------------------------------------------------------------
-// Role step functions
-
-function stepLeader(r: Raft, m: Message): void {
-  switch (m.type) {
-    case MessageType.MsgBeat:
-      r.bcastHeartbeat();
-      return;
-    case MessageType.MsgCheckQuorum:
-      if (!r.trk.quorumActive()) {
-        r.logger.warn(`${hex(r.id)} stepped down to follower since quorum is not active`);
-        r.becomeFollower(r.term, NONE);
-      }
-      // Everyone but us must prove again within the next election timeout that they are alive.
-      for (const [id, pr] of r.trk.progress) {
-        if (id !== r.id) pr.recentActive = false;
-      }
-      return;
-    case MessageType.MsgProp:
-      stepLeaderProposal(r, m);
-      return;
-    case MessageType.MsgReadIndex:
-      if (r.trk.isSingleton()) {
-        // A single voter needs no heartbeat round to know it is the leader.
-        const resp = r.responseToReadIndexReq(m, r.raftLog.committed);
-        if (resp !== undefined) r.send(resp);
-        return;
-      }
-      // Until an entry of this term is committed, the commit index may be behind what an earlier
-      // leader committed (thesis §6.4): hold the request.
-      if (!r.committedEntryInCurrentTerm()) {
-        r.postponeReadIndex(m);
-        return;
-      }
-      r.sendMsgReadIndexResponse(m);
-      return;
-    default:
-      break;
-  }
-
-  // Every other message is a response from a member and needs its progress.
-  const pr = r.trk.progress.get(m.from);
-  if (pr === undefined) {
-    r.logger.info(`${hex(r.id)} no progress available for ${hex(m.from)}`);
-    return;
-  }
-  switch (m.type) {
-    case MessageType.MsgAppResp:
-      handleAppendResponse(r, m, pr);
-      return;
-    case MessageType.MsgHeartbeatResp:
-      handleHeartbeatResponse(r, m, pr);
-      return;
-    case MessageType.MsgSnapStatus:
-      if (pr.state !== ProgressState.Snapshot) return;
-      if (!m.reject) {
-        pr.becomeProbe();
-        r.logger.info(
-          `${hex(r.id)} snapshot succeeded, resumed sending replication messages to ${hex(m.from)} [${pr.toString()}]`,
-        );
-      } else {
-        // Forget the snapshot first, or probing would start after a snapshot that never arrived.
-        pr.pendingSnapshot = 0;
-        pr.becomeProbe();
-        r.logger.info(
-          `${hex(r.id)} snapshot failed, resumed sending replication messages to ${hex(m.from)} [${pr.toString()}]`,
-        );
-      }
-      // After a success wait for the follower's append response; after a failure wait a heartbeat
-      // interval before trying again.
-      pr.probeSent = true;
-      return;
-    case MessageType.MsgUnreachable:
-      // An optimistic pipeline to an unreachable member has very likely lost messages: probe again.
-      if (pr.state === ProgressState.Replicate) pr.becomeProbe();
-      r.logger.info(
-        `${hex(r.id)} failed to send message to ${hex(m.from)} because it is unreachable [${pr.toString()}]`,
-      );
-      return;
-    case MessageType.MsgTransferLeader:
-      handleTransferLeader(r, m, pr);
-      return;
-    default:
-      return;
-  }
-}
-
-function stepLeaderProposal(r: Raft, m: Message): void {
-  assert(m.entries.length > 0, `${hex(r.id)} stepped empty MsgProp`);
-  if (!r.trk.progress.has(r.id)) {
-    // This leader was removed from the configuration; it will step down, so take nothing new.
-    throw new RaftError('ErrProposalDropped', 'leader is not a member');
-  }
-  if (r.leadTransferee !== NONE) {
-    r.logger.info(
-      `${hex(r.id)} [term ${r.term}] transfer leadership to ${hex(r.leadTransferee)} is in progress; dropping proposal`,
-    );
-    throw new RaftError('ErrProposalDropped', 'leadership transfer in progress');
-  }
-  for (let i = 0; i < m.entries.length; i++) {
-    const e = m.entries[i] as Entry;
-    const cc = confChangeOf(e);
-    if (cc === undefined) continue;
-    const alreadyPending = r.pendingConfIndex > r.raftLog.applied;
-    const alreadyJoint = r.trk.config.voters.isJoint;
-    const wantsLeaveJoint = leavesJoint(cc);
-    let refused = '';
-    if (alreadyPending) {
-      refused = `possible unapplied conf change at index ${r.pendingConfIndex} (applied to ${r.raftLog.applied})`;
-    } else if (alreadyJoint && !wantsLeaveJoint) {
-      refused = 'must transition out of joint config first';
-    } else if (!alreadyJoint && wantsLeaveJoint) {
-      refused = 'not in joint state; refusing empty conf change';
-    }
-    if (refused !== '') {
-      // The entry stays (so the proposer's entry count is unchanged) but becomes a no-op.
-      r.logger.info(`${hex(r.id)} ignoring conf change at config ${r.trk.config.toString()}: ${refused}`);
-      m.entries[i] = newEntry({ type: EntryType.EntryNormal });
-    } else {
-      r.pendingConfIndex = r.raftLog.lastIndex() + i + 1;
-    }
-  }
-  if (!r.appendEntry(m.entries)) throw new RaftError('ErrProposalDropped', 'too many uncommitted bytes');
-  r.bcastAppend();
-}
-
-function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
-  pr.recentActive = true;
-  if (m.reject) {
-    r.logger.info(
-      `${hex(r.id)} received MsgAppResp(rejected, hint: (index ${m.rejectHint}, term ${m.logTerm})) from ${hex(m.from)} for index ${m.index}`,
-    );
-    // The follower told us the last index where its log can match ours (skipping its terms that are
-    // not in our log); skip our terms that cannot match its hint term as well.
-    let nextProbeIndex = m.rejectHint;
-    if (m.logTerm > 0) nextProbeIndex = r.raftLog.findConflictByTerm(m.rejectHint, m.logTerm).index;
-    if (pr.maybeDecrTo(m.index, nextProbeIndex)) {
-      r.logger.info(`${hex(r.id)} decreased progress of ${hex(m.from)} to [${pr.toString()}]`);
-      if (pr.state === ProgressState.Replicate) pr.becomeProbe();
-      r.sendAppend(m.from);
-    }
-    return;
-  }
-  const oldPaused = pr.isPaused();
-  if (!pr.maybeUpdate(m.index)) return;
-  if (pr.state === ProgressState.Probe) {
-    pr.becomeReplicate();
-  } else if (pr.state === ProgressState.Snapshot && pr.match >= pr.pendingSnapshot) {
-    // The follower caught up past the snapshot (by the snapshot or by appends): replicate normally.
-    r.logger.info(
-      `${hex(r.id)} recovered from needing snapshot, resumed sending replication messages to ${hex(m.from)} [${pr.toString()}]`,
-    );
-    pr.becomeProbe();
-    pr.becomeReplicate();
-  } else if (pr.state === ProgressState.Replicate) {
-    pr.inflights.freeLE(m.index);
-  }
-  if (r.maybeCommit()) {
-    // The commit index moved in this term: held ReadIndex requests can be answered now.
-    r.releasePendingReadIndexMessages();
-    r.bcastAppend();
-  } else if (oldPaused) {
-    // A paused follower may have missed the latest commit index.
-    r.sendAppend(m.from);
-  }
-  // The window may have room for several messages now; send them (each is size-limited).
-  for (let sent = 0; sent < r.trk.inflightMsgsMax && r.maybeSendAppend(m.from, false); sent++) {
-    // Bounded by the in-flight window.
-  }
-  if (m.from === r.leadTransferee && pr.match === r.raftLog.lastIndex()) {
-    r.logger.info(`${hex(r.id)} sent MsgTimeoutNow to ${hex(m.from)} after received MsgAppResp`);
-    r.sendTimeoutNow(m.from);
-  }
-}
-
-function handleHeartbeatResponse(r: Raft, m: Message, pr: Progress): void {
-  pr.recentActive = true;
-  pr.probeSent = false;
-  // A full window after lost appends would stall replication forever: the heartbeat answer proves the
-  // follower is alive, so free one slot to let an append through.
-  if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
-  if (pr.match < r.raftLog.lastIndex()) r.sendAppend(m.from);
-  if (m.context.length === 0) return;
-  const acks = r.readOnly.recvAck(m.from, m.context);
-  if (acks === undefined || r.trk.config.voters.voteResult(acks) !== VoteResult.VoteWon) return;
-  for (const rs of r.readOnly.advance(m.context)) {
-    const resp = r.responseToReadIndexReq(rs.req, rs.index);
-    if (resp !== undefined) r.send(resp);
-  }
-}
-
-function handleTransferLeader(r: Raft, m: Message, pr: Progress): void {
-  if (pr.isLearner) {
-    r.logger.info(`${hex(r.id)} is learner. Ignored transferring leadership`);
-    return;
-  }
-  const transferee = m.from;
-  const last = r.leadTransferee;
-  if (last !== NONE) {
-    if (last === transferee) {
-      r.logger.info(
-        `${hex(r.id)} [term ${r.term}] transfer leadership to ${hex(transferee)} is in progress, ignores request to same node ${hex(transferee)}`,
-      );
-      return;
-    }
-    r.abortLeaderTransfer();
-    r.logger.info(`${hex(r.id)} [term ${r.term}] abort previous transferring leadership to ${hex(last)}`);
-  }
-  if (transferee === r.id) {
-    r.logger.info(`${hex(r.id)} is already leader. Ignored transferring leadership to self`);
-    return;
-  }
-  r.logger.info(`${hex(r.id)} [term ${r.term}] starts to transfer leadership to ${hex(transferee)}`);
-  // The transfer must finish within an election timeout (thesis §3.10).
-  r.electionElapsed = 0;
-  r.leadTransferee = transferee;
-  if (pr.match === r.raftLog.lastIndex()) {
-    r.sendTimeoutNow(transferee);
-    r.logger.info(
-      `${hex(r.id)} sends MsgTimeoutNow to ${hex(transferee)} immediately as ${hex(transferee)} already has up-to-date log`,
-    );
-  } else {
-    r.sendAppend(transferee);
-  }
-}
-
-function stepCandidate(r: Raft, m: Message): void {
-  // A pre-candidate only counts pre-vote answers, a candidate only vote answers.
-  const myVoteRespType =
-    r.state === StateType.StatePreCandidate ? MessageType.MsgPreVoteResp : MessageType.MsgVoteResp;
-  switch (m.type) {
-    case MessageType.MsgProp:
-      r.logger.info(`${hex(r.id)} no leader at term ${r.term}; dropping proposal`);
-      throw new RaftError('ErrProposalDropped', 'no leader');
-    case MessageType.MsgApp:
-      r.becomeFollower(m.term, m.from);
-      r.handleAppendEntries(m);
-      return;
-    case MessageType.MsgHeartbeat:
-      r.becomeFollower(m.term, m.from);
-      r.handleHeartbeat(m);
-      return;
-    case MessageType.MsgSnap:
-      r.becomeFollower(m.term, m.from);
-      r.handleSnapshot(m);
-      return;
-    case myVoteRespType: {
-      const result = r.poll(m.from, m.type, !m.reject);
-      if (result === VoteResult.VoteWon) {
-        if (r.state === StateType.StatePreCandidate) {
-          r.campaign('election');
-        } else {
-          r.becomeLeader();
-          r.bcastAppend();
-        }
-      } else if (result === VoteResult.VoteLost) {
-        // A pre-vote answer carries the future term; stay in ours.
-        r.becomeFollower(r.term, NONE);
-      }
-      return;
-    }
-    case MessageType.MsgTimeoutNow:
-      r.logger.info(
-        `${hex(r.id)} [term ${r.term} state ${stateName(r.state)}] ignored MsgTimeoutNow from ${hex(m.from)}`,
-      );
-      return;
-    default:
-      return;
-  }
-}
-
-function stepFollower(r: Raft, m: Message): void {
-  switch (m.type) {
-    case MessageType.MsgProp:
-      if (r.lead === NONE) {
-        r.logger.info(`${hex(r.id)} no leader at term ${r.term}; dropping proposal`);
-        throw new RaftError('ErrProposalDropped', 'no leader');
-      }
-      if (r.disableProposalForwarding) {
-        r.logger.info(
-          `${hex(r.id)} not forwarding to leader ${hex(r.lead)} at term ${r.term}; dropping proposal`,
-        );
-        throw new RaftError('ErrProposalDropped', 'proposal forwarding is disabled');
-      }
-      m.to = r.lead;
-      r.send(m);
-      return;
-    case MessageType.MsgApp:
-      r.electionElapsed = 0;
-      r.lead = m.from;
-      r.handleAppendEntries(m);
-      return;
-    case MessageType.MsgHeartbeat:
-      r.electionElapsed = 0;
-      r.lead = m.from;
-      r.handleHeartbeat(m);
-      return;
-    case MessageType.MsgSnap:
-      r.electionElapsed = 0;
-      r.lead = m.from;
-      r.handleSnapshot(m);
-      return;
-    case MessageType.MsgTransferLeader:
-      if (r.lead === NONE) {
-        r.logger.info(`${hex(r.id)} no leader at term ${r.term}; dropping leader transfer msg`);
-        return;
-      }
-      m.to = r.lead;
-      r.send(m);
-      return;
-    case MessageType.MsgTimeoutNow:
-      r.logger.info(
-        `${hex(r.id)} [term ${r.term}] received MsgTimeoutNow from ${hex(m.from)} and starts an election to get leadership.`,
-      );
-      // A transfer never uses pre-vote: the old leader asked for it, so no partition is healing.
-      r.hup('transfer');
-      return;
-    case MessageType.MsgReadIndex:
-      if (r.lead === NONE) {
-        r.logger.info(`${hex(r.id)} no leader at term ${r.term}; dropping index reading msg`);
-        return;
-      }
-      m.to = r.lead;
-      r.send(m);
-      return;
-    case MessageType.MsgReadIndexResp: {
-      const e = m.entries[0];
-      if (m.entries.length !== 1 || e === undefined) {
-        r.logger.warn(
-          `${hex(r.id)} invalid format of MsgReadIndexResp from ${hex(m.from)}, entries count: ${m.entries.length}`,
-        );
-        return;
-      }
-      r.readStates.push({ index: m.index, requestCtx: e.data });
-      return;
-    }
-    default:
-      return;
-  }
-}
-
-// -----------------------------------------------------------------------------------------------
-// Helpers
-
-/** The conf change an entry carries, as a v2 change, or undefined for a normal entry. */
-export function confChangeOf(e: Entry): ConfChangeV2 | undefined {
-  switch (e.type) {
-    case EntryType.EntryNormal:
-      return undefined;
-    case EntryType.EntryConfChange:
-      return confChangeToV2(decodeConfChange(e.data));
-    case EntryType.EntryConfChangeV2:
-      return decodeConfChangeV2(e.data);
-  }
-}
-
-export function voteRespMsgType(t: MessageType): MessageType {
-  switch (t) {
-    case MessageType.MsgVote:
-      return MessageType.MsgVoteResp;
-    case MessageType.MsgPreVote:
-      return MessageType.MsgPreVoteResp;
-    default:
-      throw new Error(`not a vote message: ${MessageType[t]}`);
-  }
-}
-
-export function payloadSize(ents: Entry[]): number {
-  let s = 0;
-  for (const e of ents) s += e.data.length;
-  return s;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-export function hex(id: bigint): string {
-  return id.toString(16);
 }
 
 function sortedIds(ids: bigint[]): string {
