@@ -145,9 +145,10 @@ export class RawNode {
       committedEntries: r.raftLog.nextCommittedEntries(),
       readStates: r.readStates,
     };
-    // Term and vote must survive a crash before any message relying on them leaves; a commit index
-    // alone can be relearned from the leader.
+    // A snapshot, entries, term and vote must survive a crash before any message relying on them
+    // leaves; a commit index alone can be relearned from the leader.
     rd.mustSync =
+      rd.snapshot !== undefined ||
       entries.length > 0 ||
       hardState.term !== this.prevHardState.term ||
       hardState.vote !== this.prevHardState.vote;
