@@ -1,0 +1,99 @@
+import { StateType } from '../../server/src/raft/ready.js';
+import type { Member } from './member.js';
+import type { Simulator } from './simulator.js';
+
+/**
+ * The fault injector of the safety phase: crashes and restarts members, partitions the network
+ * (symmetric split, asymmetric one-way cut, isolate one member) and heals it, and asks leaders to hand
+ * over leadership. Crashes stay within the fault budget of the latest configuration: at most a minority
+ * of each voter half is down at once, so the cluster can keep making progress.
+ */
+export class Nemesis {
+  constructor(private readonly sim: Simulator) {}
+
+  maybeAct(): void {
+    const { sim } = this;
+    const o = sim.o;
+    if (sim.rng.chance(o.crashProbability)) this.crashOne();
+    if (sim.rng.chance(o.restartProbability)) this.restartOne();
+    if (sim.rng.chance(o.partitionProbability)) this.partition();
+    if (sim.network.partitioned && sim.rng.chance(o.healProbability)) {
+      sim.network.healPartitions();
+      sim.log('network: heal partitions');
+    }
+    if (sim.rng.chance(o.transferLeaderProbability)) this.transferLeader();
+  }
+
+  private pick<T>(xs: readonly T[]): T | undefined {
+    return xs.length === 0 ? undefined : xs[this.sim.rng.intn(xs.length)];
+  }
+
+  /** Whether one more member down keeps a majority of each voter half up. */
+  private withinBudget(extra: bigint): boolean {
+    const cs = this.sim.membership.latest;
+    const down = (ids: readonly bigint[]): number =>
+      ids.filter((id) => id === extra || this.sim.members.get(id)?.up !== true).length;
+    const ok = (ids: readonly bigint[]): boolean => ids.length === 0 || down(ids) <= (ids.length - 1) >> 1;
+    return ok(cs.voters) && ok(cs.votersOutgoing);
+  }
+
+  private crashOne(): void {
+    const victim = this.pick(this.sim.upMembers());
+    if (victim === undefined || !this.withinBudget(victim.id)) return;
+    this.sim.stats.crashes++;
+    this.sim.crashMember(victim);
+  }
+
+  private restartOne(): void {
+    const down = [...this.sim.members.values()].filter((m) => !m.up && !m.removed);
+    const m = this.pick(down);
+    if (m !== undefined) this.sim.startMember(m);
+  }
+
+  private partition(): void {
+    const { sim } = this;
+    const ids = [...sim.members.values()].filter((m) => !m.removed).map((m) => m.id);
+    if (ids.length < 2) return;
+    sim.stats.partitions++;
+    const kind = sim.rng.intn(3);
+    if (kind === 0) {
+      const id = this.pick(ids)!;
+      sim.network.isolate(id, ids);
+      sim.log(`network: isolate n${id}`);
+      return;
+    }
+    const a: bigint[] = [];
+    const b: bigint[] = [];
+    for (const id of ids) (sim.rng.chance(0.5) ? a : b).push(id);
+    if (a.length === 0 || b.length === 0) return;
+    const symmetric = kind === 1;
+    sim.network.partition(a, b, symmetric);
+    sim.log(
+      `network: ${symmetric ? 'symmetric' : 'one-way'} partition ${a.join(',')} ${symmetric ? '|' : '>|'} ${b.join(',')}`,
+    );
+  }
+
+  private transferLeader(): void {
+    const { sim } = this;
+    const leader = sim.leader();
+    if (leader?.node === undefined) return;
+    const st = leader.node.status();
+    if (st.softState.raftState !== StateType.StateLeader) return;
+    const voters = [...st.config.voters.ids()].filter((id) => id !== leader.id);
+    const to = this.pick(voters);
+    if (to === undefined) return;
+    sim.log(`${leader.name} transfer leadership to n${to}`);
+    leader.node.transferLeader(to);
+    sim.drive(leader);
+  }
+
+  /** Liveness phase: every member that is not removed comes back up, the network is reliable. */
+  healEverything(): void {
+    const { sim } = this;
+    sim.network.healAll();
+    sim.log('network: heal all (no more drops, duplicates, partitions)');
+    for (const m of [...sim.members.values()] as Member[]) {
+      if (!m.up && !m.removed) sim.startMember(m);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import type { Prng } from '../../server/src/raft/rng.js';
+
+/**
+ * Faults the simulator injects on its OWN side to prove that the checkers can catch a broken system
+ * (the mutation self-check). None is on in a normal run.
+ * - `disk-forgets-on-restart`: a restarted member comes back with its durable log rolled back to what it
+ *   was at its previous start: fsync'd, acknowledged writes (entries, votes) are lost.
+ * - `misdeliver-votes`: the network also hands every granted vote to every other member, as if it came
+ *   from the voter, so two candidates of one term can both win.
+ */
+export type Mutation = 'none' | 'disk-forgets-on-restart' | 'misdeliver-votes';
+
+/**
+ * Everything that varies between seeds (swarm testing: each seed draws its own mix of sizes, limits and
+ * fault rates, so that rare combinations get explored without a hand-written scenario each).
+ *
+ * Units: times are simulator time units; one tick is about `tickIntervalTime` of them.
+ */
+export interface SimOptions {
+  seed: number;
+  /** Events processed in the safety (fault) phase. */
+  steps: number;
+  voters: number;
+  learners: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  maxSizePerMsgBytes: number;
+  maxInflightMsgs: number;
+  checkQuorum: boolean;
+  preVote: boolean;
+  tickIntervalTime: number;
+  /** Each tick lands within ± this of its interval (members' clocks are not in lockstep). */
+  tickJitterTime: number;
+  messageDelayMinTime: number;
+  messageDelayMaxTime: number;
+  /** Probability that a message is delayed far beyond the range (reordering past later messages). */
+  messageReorderProbability: number;
+  messageDropProbability: number;
+  messageDuplicateProbability: number;
+  fsyncDelayMinTime: number;
+  fsyncDelayMaxTime: number;
+  /** Time between two workload decisions (proposals, reads, faults, conf changes). */
+  workloadIntervalTime: number;
+  proposalPayloadBytesMax: number;
+  /** Probabilities per workload decision. */
+  readProbability: number;
+  crashProbability: number;
+  restartProbability: number;
+  partitionProbability: number;
+  healProbability: number;
+  confChangeProbability: number;
+  transferLeaderProbability: number;
+  /** A member snapshots once it has applied this many entries past its last snapshot. */
+  snapshotEveryEntries: number;
+  /** Entries kept in the log below a snapshot for slow followers (etcd: SnapshotCatchUpEntries). */
+  compactKeepEntries: number;
+  /** Simulated time allowed for the liveness phase to converge. */
+  livenessTimeMax: number;
+  /** Proposals submitted after healing that must all be applied everywhere. */
+  livenessProposals: number;
+  mutation: Mutation;
+}
+
+export interface OptionOverrides {
+  steps?: number;
+  members?: number;
+  mutation?: Mutation;
+}
+
+function between(rng: Prng, lo: number, hi: number): number {
+  return lo + rng.intn(hi - lo + 1);
+}
+
+/** Draws one seed's options from its PRNG. The draw order is part of the replay contract. */
+export function swarmOptions(seed: number, rng: Prng, over: OptionOverrides): SimOptions {
+  const voters = over.members ?? (rng.chance(0.6) ? 3 : 5);
+  const learners = rng.chance(0.5) ? 0 : between(rng, 1, 2);
+  const electionTicks = between(rng, 4, 15);
+  const heartbeatTicks = between(rng, 1, Math.min(3, electionTicks - 1));
+  const tickIntervalTime = 100;
+  const messageDelayMinTime = between(rng, 1, 20);
+  const messageDelayMaxTime = messageDelayMinTime + between(rng, 0, rng.chance(0.2) ? 400 : 120);
+  const fsyncDelayMinTime = between(rng, 1, 10);
+  const faulty = rng.chance(0.85);
+  const p = (max: number): number => (faulty ? rng.float() * max : 0);
+  return {
+    seed,
+    steps: over.steps ?? 3000,
+    voters,
+    learners,
+    electionTicks,
+    heartbeatTicks,
+    maxSizePerMsgBytes: rng.chance(0.5) ? between(rng, 64, 512) : 1024 * 1024,
+    maxInflightMsgs: rng.chance(0.3) ? between(rng, 1, 4) : between(rng, 16, 256),
+    checkQuorum: rng.chance(0.85),
+    preVote: rng.chance(0.85),
+    tickIntervalTime,
+    tickJitterTime: between(rng, 0, 20),
+    messageDelayMinTime,
+    messageDelayMaxTime,
+    messageReorderProbability: p(0.05),
+    messageDropProbability: p(0.1),
+    messageDuplicateProbability: p(0.05),
+    fsyncDelayMinTime,
+    fsyncDelayMaxTime: fsyncDelayMinTime + between(rng, 0, 60),
+    workloadIntervalTime: between(rng, 10, 60),
+    proposalPayloadBytesMax: between(rng, 0, 200),
+    readProbability: 0.1 + rng.float() * 0.3,
+    crashProbability: p(0.02),
+    restartProbability: 0.05 + rng.float() * 0.1,
+    partitionProbability: p(0.02),
+    healProbability: 0.02 + rng.float() * 0.05,
+    confChangeProbability: rng.chance(0.7) ? rng.float() * 0.05 : 0,
+    transferLeaderProbability: p(0.01),
+    snapshotEveryEntries: between(rng, 3, 60),
+    compactKeepEntries: between(rng, 0, 20),
+    livenessTimeMax: electionTicks * tickIntervalTime * 60,
+    livenessProposals: between(rng, 3, 10),
+    mutation: over.mutation ?? 'none',
+  };
+}
+
+/** A one-line rendering of the options, printed with SEED= so a failure report says what was drawn. */
+export function describeOptions(o: SimOptions): string {
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  return (
+    `voters=${o.voters} learners=${o.learners} election=${o.electionTicks} heartbeat=${o.heartbeatTicks} ` +
+    `maxMsg=${o.maxSizePerMsgBytes} inflight=${o.maxInflightMsgs} checkQuorum=${o.checkQuorum} ` +
+    `preVote=${o.preVote} delay=${o.messageDelayMinTime}..${o.messageDelayMaxTime} ` +
+    `drop=${pct(o.messageDropProbability)} dup=${pct(o.messageDuplicateProbability)} ` +
+    `reorder=${pct(o.messageReorderProbability)} crash=${pct(o.crashProbability)} ` +
+    `partition=${pct(o.partitionProbability)} confChange=${pct(o.confChangeProbability)} ` +
+    `snapshotEvery=${o.snapshotEveryEntries} keep=${o.compactKeepEntries}` +
+    (o.mutation === 'none' ? '' : ` MUTATION=${o.mutation}`)
+  );
+}
