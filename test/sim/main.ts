@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { describeOptions, type Mutation, type OptionOverrides } from './options.js';
+import { describeOptions, MUTATIONS, type Mutation, type OptionOverrides } from './options.js';
 import { runSeed } from './run.js';
 import { addStats, describeStats, emptyStats } from './stats.js';
 
@@ -25,7 +25,7 @@ interface Args {
 function usage(msg: string): never {
   process.stderr.write(
     `${msg}\nusage: npm run sim -- [--seed N | --seeds K [--from S]] [--steps N] [--members 3|5] ` +
-      `[--mutation disk-forgets-on-restart|misdeliver-votes] [-v]\n`,
+      `[--mutation ${MUTATIONS.join('|')}] [-v]\n`,
   );
   process.exit(2);
 }
@@ -60,9 +60,7 @@ function parseArgs(argv: string[]): Args {
       }
       case '--mutation':
         a.over.mutation = argv[++i] as Mutation;
-        if (a.over.mutation !== 'disk-forgets-on-restart' && a.over.mutation !== 'misdeliver-votes') {
-          usage('unknown --mutation');
-        }
+        if (!MUTATIONS.includes(a.over.mutation)) usage('unknown --mutation');
         break;
       case '-v':
       case '--verbose':

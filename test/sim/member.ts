@@ -49,6 +49,7 @@ export class Member {
     if (o.mutation === 'disk-forgets-on-restart' && this.diskAtStart !== undefined) {
       this.disk = this.diskAtStart;
     }
+    if (o.mutation === 'disk-corrupts-entry') this.corruptLastCommitted();
     this.diskAtStart = this.disk.copy();
     const d = this.disk;
     this.storage = newStorage();
@@ -73,10 +74,23 @@ export class Member {
       applied: this.app.appliedIndex,
       maxSizePerMsgBytes: o.maxSizePerMsgBytes,
       maxInflightMsgs: o.maxInflightMsgs,
+      maxUncommittedEntriesBytes: o.maxUncommittedEntriesBytes,
       checkQuorum: o.checkQuorum,
       preVote: o.preVote,
       rng: this.rng,
     });
+  }
+
+  /** The `disk-corrupts-entry` mutation (options.ts). */
+  private corruptLastCommitted(): void {
+    const d = this.disk;
+    const i = d.hardState.commit;
+    const e = d.entryAt(i);
+    if (e === undefined || i <= d.snapshot.metadata.index) return;
+    const data = new Uint8Array(e.data.length + 1);
+    data.set(e.data);
+    data[e.data.length] = 0x21;
+    d.entries[i - d.firstIndex] = { ...e, data };
   }
 
   crash(): void {

@@ -4,11 +4,19 @@ import type { Prng } from '../../server/src/raft/rng.js';
  * Faults the simulator injects on its OWN side to prove that the checkers can catch a broken system
  * (the mutation self-check). None is on in a normal run.
  * - `disk-forgets-on-restart`: a restarted member comes back with its durable log rolled back to what it
- *   was at its previous start: fsync'd, acknowledged writes (entries, votes) are lost.
+ *   was at its previous start: fsync'd, acknowledged writes (entries, votes) are lost. (The core itself
+ *   notices this one: a leader's commit index beyond the follower's log trips its assertion.)
+ * - `disk-corrupts-entry`: a restarted member reads back its last committed entry with one byte more
+ *   (a torn write that passed the CRC): the entry it re-applies differs from the committed one.
  * - `misdeliver-votes`: the network also hands every granted vote to every other member, as if it came
  *   from the voter, so two candidates of one term can both win.
  */
-export type Mutation = 'none' | 'disk-forgets-on-restart' | 'misdeliver-votes';
+export type Mutation = 'none' | 'disk-forgets-on-restart' | 'disk-corrupts-entry' | 'misdeliver-votes';
+export const MUTATIONS: readonly Mutation[] = [
+  'disk-forgets-on-restart',
+  'disk-corrupts-entry',
+  'misdeliver-votes',
+];
 
 /**
  * Everything that varies between seeds (swarm testing: each seed draws its own mix of sizes, limits and
@@ -26,6 +34,8 @@ export interface SimOptions {
   heartbeatTicks: number;
   maxSizePerMsgBytes: number;
   maxInflightMsgs: number;
+  /** Leader's uncommitted tail, at most (proposals beyond are dropped); 0 = unlimited. */
+  maxUncommittedEntriesBytes: number;
   checkQuorum: boolean;
   preVote: boolean;
   tickIntervalTime: number;
@@ -92,6 +102,7 @@ export function swarmOptions(seed: number, rng: Prng, over: OptionOverrides): Si
     heartbeatTicks,
     maxSizePerMsgBytes: rng.chance(0.5) ? between(rng, 64, 512) : 1024 * 1024,
     maxInflightMsgs: rng.chance(0.3) ? between(rng, 1, 4) : between(rng, 16, 256),
+    maxUncommittedEntriesBytes: rng.chance(0.3) ? between(rng, 300, 5000) : 0,
     checkQuorum: rng.chance(0.85),
     preVote: rng.chance(0.85),
     tickIntervalTime,
@@ -125,7 +136,8 @@ export function describeOptions(o: SimOptions): string {
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   return (
     `voters=${o.voters} learners=${o.learners} election=${o.electionTicks} heartbeat=${o.heartbeatTicks} ` +
-    `maxMsg=${o.maxSizePerMsgBytes} inflight=${o.maxInflightMsgs} checkQuorum=${o.checkQuorum} ` +
+    `maxMsg=${o.maxSizePerMsgBytes} inflight=${o.maxInflightMsgs} uncommitted=${o.maxUncommittedEntriesBytes} ` +
+    `checkQuorum=${o.checkQuorum} ` +
     `preVote=${o.preVote} delay=${o.messageDelayMinTime}..${o.messageDelayMaxTime} ` +
     `drop=${pct(o.messageDropProbability)} dup=${pct(o.messageDuplicateProbability)} ` +
     `reorder=${pct(o.messageReorderProbability)} crash=${pct(o.crashProbability)} ` +

@@ -5,10 +5,17 @@ import type { Simulator } from './simulator.js';
 
 /** Clients of the simulated cluster. Each talks to one member per request (chosen at random). */
 const CLIENTS = 4;
+/**
+ * Proposals one client has outstanding, at most: clients wait for answers, so the offered load stays
+ * within what a slow configuration (1 entry per message, 1 message in flight) can replicate, and the log
+ * backlog the liveness phase must drain stays bounded.
+ */
+const CLIENT_OUTSTANDING_MAX = 4;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 interface PendingProposal {
+  client: number;
   member: bigint;
   incarnation: number;
   /** Must be applied everywhere by the end of the liveness phase (retried until it is). */
@@ -34,6 +41,8 @@ export class Workload {
   private proposalsIssued = 0;
   private readsIssued = 0;
   readonly pending = new Map<string, PendingProposal>();
+  /** Per client: its entries in `pending`. */
+  private readonly outstanding: number[] = new Array<number>(CLIENTS).fill(0);
   readonly livenessIds: string[] = [];
   private readonly reads = new Map<string, PendingRead>();
   /** Reads whose read index arrived, per member, waiting for the member to apply up to it. */
@@ -52,6 +61,7 @@ export class Workload {
       this.retryLiveness();
     }
     this.expireReads();
+    this.expireProposals();
     if (sim.rng.chance(sim.o.readProbability)) this.read();
     else if (sim.phase === 'safety') this.propose(false);
   }
@@ -65,7 +75,9 @@ export class Workload {
     const sim = this.sim;
     const m = this.randomUpMember();
     if (m?.node === undefined) return;
-    const id = retryId ?? `c${sim.rng.intn(CLIENTS)}.${this.proposalsIssued++}`;
+    const client = retryId === undefined ? sim.rng.intn(CLIENTS) : (this.pending.get(retryId)?.client ?? 0);
+    if (!liveness && this.outstanding[client]! >= CLIENT_OUTSTANDING_MAX) return;
+    const id = retryId ?? `c${client}.${this.proposalsIssued++}`;
     const data = encodeProposal(id, sim.rng.intn(sim.o.proposalPayloadBytesMax + 1));
     if (liveness && retryId === undefined) this.livenessIds.push(id);
     try {
@@ -73,12 +85,35 @@ export class Workload {
     } catch (e) {
       if (!isRaftError(e, 'ErrProposalDropped')) throw e;
       sim.log(`${m.name} propose ${id}: dropped`);
-      if (liveness) this.pending.set(id, { member: m.id, incarnation: -1, liveness, proposedAt: sim.now });
+      if (liveness) this.track(id, { client, member: m.id, incarnation: -1, liveness, proposedAt: sim.now });
       return;
     }
     sim.log(`${m.name} propose ${id}`);
-    this.pending.set(id, { member: m.id, incarnation: m.incarnation, liveness, proposedAt: sim.now });
+    this.track(id, { client, member: m.id, incarnation: m.incarnation, liveness, proposedAt: sim.now });
     sim.drive(m);
+  }
+
+  private track(id: string, p: PendingProposal): void {
+    if (!this.pending.has(id)) this.outstanding[p.client]!++;
+    this.pending.set(id, p);
+  }
+
+  private untrack(id: string): void {
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    this.pending.delete(id);
+    this.outstanding[p.client]!--;
+  }
+
+  /**
+   * A client gives up on a proposal not acknowledged in time (its outcome stays unknown: it may still
+   * commit). Liveness proposals are never given up; they are retried.
+   */
+  private expireProposals(): void {
+    const timeout = this.sim.o.electionTicks * this.sim.o.tickIntervalTime * 10;
+    for (const [id, p] of this.pending) {
+      if (!p.liveness && this.sim.now - p.proposedAt >= timeout) this.untrack(id);
+    }
   }
 
   /** Liveness phase: re-propose (same id) every proposal not yet acknowledged after a timeout. */
@@ -97,7 +132,7 @@ export class Workload {
   onApplied(m: Member, id: string, index: number): void {
     const p = this.pending.get(id);
     if (p === undefined || p.member !== m.id || p.incarnation !== m.incarnation) return;
-    this.pending.delete(id);
+    this.untrack(id);
     this.sim.ackedWrites.ack(id, index);
     this.sim.reads.ackWrite(index);
     this.sim.stats.proposalsAcked++;
