@@ -38,6 +38,7 @@ export class HarnessStorage implements Storage {
 /** One member of the group under test. */
 export interface InteractionNode {
   id: bigint;
+  /** Replaced by `restart`. */
   rawNode: RawNode;
   storage: HarnessStorage;
   config: RaftConfig;

@@ -11,6 +11,7 @@ import { handleProposeConfChange } from './handler-propose-conf-change.js';
 import { handleCompact, handleRaftLog } from './handler-raft-log.js';
 import { handleReadIndex } from './handler-read-index.js';
 import { handleReportSnapshot, handleReportUnreachable } from './handler-report.js';
+import { handleRestart } from './handler-restart.js';
 import { handleSetRandomizedElectionTimeout } from './handler-set-randomized-election-timeout.js';
 import { handleStabilize } from './handler-stabilize.js';
 import { handleRaftState, handleStatus } from './handler-status.js';
@@ -34,6 +35,7 @@ const HANDLERS: Record<string, Handler> = {
   'read-index': handleReadIndex,
   'report-snapshot': handleReportSnapshot,
   'report-unreachable': handleReportUnreachable,
+  restart: handleRestart,
   'set-randomized-election-timeout': handleSetRandomizedElectionTimeout,
   stabilize: handleStabilize,
   status: handleStatus,
