@@ -3,12 +3,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AckedWrites } from './checkers/acked-writes.js';
+import { checkAppliedDurable } from './checkers/applied-durable.js';
 import { AppliedState } from './checkers/applied-state.js';
 import { CommittedLog } from './checkers/committed-log.js';
 import { ElectionSafety } from './checkers/election-safety.js';
+import { checkHardStateStep } from './checkers/hard-state.js';
 import { LogMatching, type LogView } from './checkers/log-matching.js';
 import { ReadLinearizability } from './checkers/read-linearizability.js';
 import { InvariantViolation } from './checkers/violation.js';
+import { newEntry } from '../../server/src/raftpb/types.js';
 
 function violates(invariant: string, fn: () => void): void {
   assert.throws(fn, (e: unknown) => e instanceof InvariantViolation && e.invariant === invariant);
@@ -121,5 +124,32 @@ describe('sim checkers', () => {
     c.checkState(state(8, ['c1.1']), 'n1'); // 9 not reached yet
     c.checkState(state(9, ['c1.1', 'c1.2']), 'n2');
     violates('acknowledged-write-lost', () => c.checkState(state(9, ['c1.2']), 'n3'));
+  });
+
+  it('hard state only moves forward: term, the vote within a term, commit', () => {
+    checkHardStateStep({ term: 1, vote: 0n, commit: 0 }, { term: 1, vote: 2n, commit: 0 }, 'n1');
+    checkHardStateStep({ term: 1, vote: 2n, commit: 3 }, { term: 2, vote: 3n, commit: 3 }, 'n1');
+    violates('hard-state', () =>
+      checkHardStateStep({ term: 2, vote: 0n, commit: 0 }, { term: 1, vote: 0n, commit: 0 }, 'n1'),
+    );
+    violates('hard-state', () =>
+      checkHardStateStep({ term: 2, vote: 1n, commit: 0 }, { term: 2, vote: 3n, commit: 0 }, 'n1'),
+    );
+    violates('hard-state', () =>
+      checkHardStateStep({ term: 2, vote: 1n, commit: 5 }, { term: 2, vote: 1n, commit: 4 }, 'n1'),
+    );
+  });
+
+  it('a member applies only entries on its own disk', () => {
+    const a = newEntry({ term: 2, index: 4, data: new Uint8Array([1]) });
+    const disk = (e: ReturnType<typeof newEntry> | undefined): { entryAt(i: number): typeof e } => ({
+      entryAt: (i) => (i === 4 ? e : undefined),
+    });
+    checkAppliedDurable(disk(a), a, 'n1');
+    violates('applied-not-durable', () => checkAppliedDurable(disk(undefined), a, 'n1'));
+    violates('applied-not-durable', () => checkAppliedDurable(disk({ ...a, term: 3 }), a, 'n1'));
+    violates('applied-not-durable', () =>
+      checkAppliedDurable(disk({ ...a, data: new Uint8Array([2]) }), a, 'n1'),
+    );
   });
 });

@@ -27,6 +27,8 @@ export class Member {
   removed = false;
   /** The highest index whose committed entry this member's persisted commit index was checked for. */
   commitChecked = 0;
+  /** Paused (GC pause, SIGSTOP) until this time: its events wait. Memory and disk are untouched. */
+  pausedUntil = 0;
   /** The disk as it was when the member last started (the buggy-disk mutation rolls back to it). */
   private diskAtStart: SimDisk | undefined;
 
@@ -34,6 +36,8 @@ export class Member {
     readonly id: bigint,
     public disk: SimDisk,
     readonly rng: Prng,
+    /** This member's clock: time between its ticks (skewed per member). */
+    readonly tickIntervalTime: number,
   ) {}
 
   get up(): boolean {

@@ -22,6 +22,26 @@ export class Nemesis {
       sim.log('network: heal partitions');
     }
     if (sim.rng.chance(o.transferLeaderProbability)) this.transferLeader();
+    if (sim.rng.chance(o.pauseProbability)) this.pauseOne();
+    if (sim.rng.chance(o.campaignProbability)) this.campaignOne();
+  }
+
+  /** Stops one member for up to three election timeouts (a stale leader wakes up still "leading"). */
+  private pauseOne(): void {
+    const { sim } = this;
+    const m = this.pick(sim.activeMembers());
+    if (m === undefined) return;
+    const d = 1 + sim.rng.intn(sim.o.electionTicks * sim.o.tickIntervalTime * 3);
+    m.pausedUntil = sim.now + d;
+    sim.log(`${m.name} PAUSE for ${d}`);
+  }
+
+  private campaignOne(): void {
+    const m = this.pick(this.sim.activeMembers());
+    if (m?.node === undefined) return;
+    this.sim.log(`${m.name} campaign`);
+    m.node.campaign();
+    this.sim.drive(m);
   }
 
   private pick<T>(xs: readonly T[]): T | undefined {
@@ -93,6 +113,7 @@ export class Nemesis {
     sim.network.healAll();
     sim.log('network: heal all (no more drops, duplicates, partitions)');
     for (const m of [...sim.members.values()] as Member[]) {
+      m.pausedUntil = 0;
       if (!m.up && !m.removed) sim.startMember(m);
     }
   }

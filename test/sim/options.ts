@@ -41,6 +41,8 @@ export interface SimOptions {
   tickIntervalTime: number;
   /** Each tick lands within ± this of its interval (members' clocks are not in lockstep). */
   tickJitterTime: number;
+  /** Clock skew: each member's tick interval is scaled by a factor in [1 - skew, 1 + skew]. */
+  tickSkew: number;
   messageDelayMinTime: number;
   messageDelayMaxTime: number;
   /** Probability that a message is delayed far beyond the range (reordering past later messages). */
@@ -60,6 +62,10 @@ export interface SimOptions {
   healProbability: number;
   confChangeProbability: number;
   transferLeaderProbability: number;
+  /** A member stops (GC pause, SIGSTOP) for up to a few election timeouts, then resumes where it was. */
+  pauseProbability: number;
+  /** The application asks a member to campaign (etcd's server does on start-up with one member). */
+  campaignProbability: number;
   /** A member snapshots once it has applied this many entries past its last snapshot. */
   snapshotEveryEntries: number;
   /** Entries kept in the log below a snapshot for slow followers (etcd: SnapshotCatchUpEntries). */
@@ -127,6 +133,9 @@ export function swarmOptions(seed: number, rng: Prng, over: OptionOverrides): Si
     compactKeepEntries: between(rng, 0, 20),
     livenessTimeMax: electionTicks * tickIntervalTime * 60,
     livenessProposals: between(rng, 3, 10),
+    tickSkew: rng.chance(0.5) ? rng.float() * 0.3 : 0,
+    pauseProbability: p(0.01),
+    campaignProbability: p(0.005),
     mutation: over.mutation ?? 'none',
   };
 }
@@ -141,7 +150,8 @@ export function describeOptions(o: SimOptions): string {
     `preVote=${o.preVote} delay=${o.messageDelayMinTime}..${o.messageDelayMaxTime} ` +
     `drop=${pct(o.messageDropProbability)} dup=${pct(o.messageDuplicateProbability)} ` +
     `reorder=${pct(o.messageReorderProbability)} crash=${pct(o.crashProbability)} ` +
-    `partition=${pct(o.partitionProbability)} confChange=${pct(o.confChangeProbability)} ` +
+    `partition=${pct(o.partitionProbability)} pause=${pct(o.pauseProbability)} ` +
+    `skew=${pct(o.tickSkew)} confChange=${pct(o.confChangeProbability)} ` +
     `snapshotEvery=${o.snapshotEveryEntries} keep=${o.compactKeepEntries}` +
     (o.mutation === 'none' ? '' : ` MUTATION=${o.mutation}`)
   );

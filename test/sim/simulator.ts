@@ -16,7 +16,9 @@ import { assert } from '../../server/src/util/assert.js';
 import { AppState } from './app-state.js';
 import { AckedWrites } from './checkers/acked-writes.js';
 import { AppliedState } from './checkers/applied-state.js';
+import { checkAppliedDurable } from './checkers/applied-durable.js';
 import { CommittedLog } from './checkers/committed-log.js';
+import { checkHardStateStep } from './checkers/hard-state.js';
 import { ElectionSafety } from './checkers/election-safety.js';
 import { LogMatching } from './checkers/log-matching.js';
 import { ReadLinearizability } from './checkers/read-linearizability.js';
@@ -134,7 +136,13 @@ export class Simulator {
   /** Creates and starts a member; `boot` is the bootstrap snapshot, undefined for a member added later. */
   addMember(id: bigint, boot: Snapshot | undefined): Member {
     assert(!this.members.has(id), `member ${id} exists`);
-    const m = new Member(id, SimDisk.withSnapshot(boot), this.rng.fork());
+    const skew = 1 - this.o.tickSkew + this.rng.float() * 2 * this.o.tickSkew;
+    const m = new Member(
+      id,
+      SimDisk.withSnapshot(boot),
+      this.rng.fork(),
+      Math.max(1, Math.round(this.o.tickIntervalTime * skew)),
+    );
     this.members.set(id, m);
     this.startMember(m);
     return m;
@@ -143,7 +151,7 @@ export class Simulator {
   startMember(m: Member): void {
     m.start(this.o);
     this.log(`${m.name} start (life ${m.incarnation}) ${this.describeDisk(m)}`);
-    this.queue.schedule(this.rng.intn(this.o.tickIntervalTime), {
+    this.queue.schedule(this.rng.intn(m.tickIntervalTime), {
       kind: 'tick',
       id: m.id,
       incarnation: m.incarnation,
@@ -169,12 +177,17 @@ export class Simulator {
     return [...this.members.values()].filter((m) => m.up);
   }
 
-  /** The member that is leader in the highest term among the up members, if any. */
+  /** Up and not paused: can take a client request now. */
+  activeMembers(): Member[] {
+    return [...this.members.values()].filter((m) => m.up && m.pausedUntil <= this.now);
+  }
+
+  /** The member that is leader in the highest term among the active members, if any. */
   leader(): Member | undefined {
     let best: Member | undefined;
     let bestTerm = -1;
     for (const m of this.members.values()) {
-      if (m.node === undefined) continue;
+      if (m.node === undefined || m.pausedUntil > this.now) continue;
       const st = m.node.status();
       if (st.softState.raftState === StateType.StateLeader && st.hardState.term > bestTerm) {
         best = m;
@@ -189,6 +202,13 @@ export class Simulator {
     const ev = this.queue.pop();
     if (ev === undefined) return false;
     this.stats.steps++;
+    const target = eventMember(ev);
+    const paused = target === undefined ? undefined : this.members.get(target);
+    if (paused !== undefined && paused.pausedUntil > this.now) {
+      // A paused process does nothing; whatever reaches it waits until it resumes.
+      this.queue.schedule(paused.pausedUntil - this.now, ev);
+      return true;
+    }
     switch (ev.kind) {
       case 'tick':
         this.onTick(ev.id, ev.incarnation);
@@ -225,8 +245,8 @@ export class Simulator {
     if (m?.node === undefined || m.incarnation !== incarnation) return;
     if (this.trace.verbose) this.log(`${m.name} tick`);
     m.node.tick();
-    const j = this.o.tickJitterTime;
-    this.queue.schedule(this.o.tickIntervalTime - j + this.rng.intn(2 * j + 1), {
+    const j = Math.min(this.o.tickJitterTime, m.tickIntervalTime - 1);
+    this.queue.schedule(m.tickIntervalTime - j + this.rng.intn(2 * j + 1), {
       kind: 'tick',
       id,
       incarnation,
@@ -321,7 +341,9 @@ export class Simulator {
   private onFsync(id: bigint, incarnation: number): void {
     const m = this.members.get(id);
     if (m?.node === undefined || m.incarnation !== incarnation || m.inFlight === undefined) return;
+    const before = m.disk.hardState;
     const w = m.disk.fsync();
+    checkHardStateStep(before, m.disk.hardState, m.name);
     this.checkPersisted(m, w);
     this.complete(m);
     this.drive(m);
@@ -371,6 +393,7 @@ export class Simulator {
 
   private applyEntry(m: Member, e: Entry): void {
     this.committed.observe(e.index, e.term, entryDigest(e), `${m.name} apply`);
+    checkAppliedDurable(m.disk, e, m.name);
     if (e.type === EntryType.EntryNormal) {
       const id = decodeProposal(e.data);
       if (id === undefined) {
@@ -438,6 +461,23 @@ export class Simulator {
       }
     }
     for (const m of all) if (m.up) this.ackedWrites.checkState(m.app, m.name);
+  }
+}
+
+/** The member an event happens at (undefined for the workload). */
+function eventMember(ev: SimEvent): bigint | undefined {
+  switch (ev.kind) {
+    case 'tick':
+    case 'fsync':
+      return ev.id;
+    case 'deliver':
+      return ev.m.to;
+    case 'snap-status':
+      return ev.leader;
+    case 'unreachable':
+      return ev.from;
+    case 'workload':
+      return undefined;
   }
 }
 

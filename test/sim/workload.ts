@@ -67,7 +67,7 @@ export class Workload {
   }
 
   private randomUpMember(): Member | undefined {
-    const up = this.sim.upMembers();
+    const up = this.sim.activeMembers();
     return up.length === 0 ? undefined : up[this.sim.rng.intn(up.length)];
   }
 
