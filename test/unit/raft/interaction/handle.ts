@@ -12,6 +12,7 @@ import { handleCompact, handleRaftLog } from './handler-raft-log.js';
 import { handleReadIndex } from './handler-read-index.js';
 import { handleReportSnapshot, handleReportUnreachable } from './handler-report.js';
 import { handleRestart } from './handler-restart.js';
+import { handleSendSnapshot } from './handler-send-snapshot.js';
 import { handleSetRandomizedElectionTimeout } from './handler-set-randomized-election-timeout.js';
 import { handleStabilize } from './handler-stabilize.js';
 import { handleRaftState, handleStatus } from './handler-status.js';
@@ -36,6 +37,7 @@ const HANDLERS: Record<string, Handler> = {
   'report-snapshot': handleReportSnapshot,
   'report-unreachable': handleReportUnreachable,
   restart: handleRestart,
+  'send-snapshot': handleSendSnapshot,
   'set-randomized-election-timeout': handleSetRandomizedElectionTimeout,
   stabilize: handleStabilize,
   status: handleStatus,
