@@ -1,6 +1,7 @@
 import type { RaftConfig } from '../../../server/src/raft/config.js';
 import type { MemoryStorage } from '../../../server/src/raft/memory-storage.js';
 import { RawNode } from '../../../server/src/raft/raw-node.js';
+import type { ReadState } from '../../../server/src/raft/ready.js';
 import type { Entry, Message } from '../../../server/src/raftpb/types.js';
 import { ids, storageWithPeers, testConfig, type TestRaftOptions } from './test-raft.js';
 
@@ -15,6 +16,8 @@ export interface ClusterNode {
   config: RaftConfig;
   /** Every committed entry handed to the application, in the order it applied them. */
   applied: Entry[];
+  /** Every ReadIndex answer handed to the application. */
+  readStates: ReadState[];
 }
 
 /**
@@ -31,7 +34,7 @@ export class Cluster {
     for (const id of ids(size)) {
       const storage = storageWithPeers(ids(size));
       const config = testConfig(id, storage, opts);
-      this.members.set(id, { id, node: new RawNode(config), storage, config, applied: [] });
+      this.members.set(id, { id, node: new RawNode(config), storage, config, applied: [], readStates: [] });
     }
   }
 
@@ -53,6 +56,7 @@ export class Cluster {
     m.storage.append(rd.entries);
     if (rd.hardState !== undefined) m.storage.setHardState(rd.hardState);
     m.applied.push(...rd.committedEntries);
+    m.readStates.push(...rd.readStates);
     m.node.advance();
     return rd.messages;
   }
