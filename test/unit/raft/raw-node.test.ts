@@ -14,7 +14,6 @@ import {
   newMessage,
   NONE,
   type Entry,
-  type HardState,
   type Snapshot,
 } from '../../../server/src/raftpb/types.js';
 import { AssertionError } from '../../../server/src/util/assert.js';
@@ -131,7 +130,7 @@ describe('RawNode: Ready and advance', () => {
     assert.deepEqual(campaign.hardState, { term: 1, vote: 1n, commit: 0 });
     assert.deepEqual(campaign.entries, []);
     assert.equal(campaign.mustSync, true);
-    c.get(1n).storage.setHardState(campaign.hardState as HardState);
+    c.get(1n).storage.setHardState(campaign.hardState);
     c.node(1n).advance();
 
     // A follower granting the vote: the vote changed.
@@ -386,17 +385,22 @@ describe('RawNode: restart', () => {
       data: bytes('state'),
       metadata: { index: 10, term: 1, confState: { ...emptyConfState(), voters: ids(3) } },
     };
+    // The leader of term 1 is known already, so only the snapshot (and the commit index) is new.
+    node.step(newMessage({ type: MessageType.MsgHeartbeat, from: 1n, to: 2n, term: 1 }));
+    handle(node, storage);
     node.step(newMessage({ type: MessageType.MsgSnap, from: 1n, to: 2n, term: 1, snapshot: snap }));
     const rd = node.ready();
     assert.equal(rd.snapshot?.metadata.index, 10);
     assert.deepEqual(rd.hardState, { term: 1, vote: NONE, commit: 10 });
+    // The snapshot replaces the log: it must be durable before the answer below acknowledges it.
+    assert.equal(rd.mustSync, true);
     assert.deepEqual(rd.committedEntries, []);
     assert.deepEqual(
       rd.messages.map((m) => [m.type, m.to, m.index, m.reject]),
       [[MessageType.MsgAppResp, 1n, 10, false]],
     );
-    storage.applySnapshot(rd.snapshot as Snapshot);
-    storage.setHardState(rd.hardState as HardState);
+    storage.applySnapshot(rd.snapshot);
+    storage.setHardState(rd.hardState);
     node.advance();
     assert.equal(node.status().applied, 10);
     assert.equal(node.hasReady(), false);
