@@ -23,6 +23,11 @@ export class RaftLog {
   committed: number;
   /** The highest index the application has applied. */
   applied: number;
+  /**
+   * The highest index handed out for applying in a Ready not yet acknowledged by advance().
+   * Invariant: applied <= applying <= committed.
+   */
+  applying: number;
 
   constructor(
     readonly storage: Storage,
@@ -36,6 +41,7 @@ export class RaftLog {
     // Everything up to the snapshot is committed and applied by definition.
     this.committed = first - 1;
     this.applied = first - 1;
+    this.applying = first - 1;
   }
 
   toString(): string {
@@ -152,6 +158,13 @@ export class RaftLog {
       `applied(${i}) is out of range [prevApplied(${this.applied}), committed(${this.committed})]`,
     );
     this.applied = i;
+    if (this.applying < i) this.applying = i;
+  }
+
+  /** Committed entries up to `i` were handed out to be applied. */
+  acceptApplying(i: number): void {
+    assert(i <= this.committed, `applying(${i}) is beyond committed(${this.committed})`);
+    if (this.applying < i) this.applying = i;
   }
 
   stableTo(i: number, t: number): void {

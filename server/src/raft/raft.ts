@@ -717,6 +717,15 @@ export class Raft {
       );
       return false;
     }
+    if (this.raftLog.applying > this.raftLog.applied) {
+      // Committed entries are being applied right now (a Ready is outstanding). Replacing the log and
+      // the configuration under them would make the application apply a conf change to a config that
+      // already contains it. The leader sends the snapshot again after the next probe.
+      this.logger.info(
+        `${hex(this.id)} refused snapshot [index: ${index}, term: ${term}] while entries up to ${this.raftLog.applying} are being applied`,
+      );
+      return false;
+    }
     if (this.raftLog.matchTerm(index, term)) {
       // We already have the snapshot's last entry: our log is at least as long, just commit.
       this.logger.info(
@@ -816,6 +825,9 @@ export class Raft {
       this.logger.info(
         `initiating automatic transition out of joint configuration ${this.trk.config.toString()}`,
       );
+      // Like any proposal, the entry goes out at once: nothing else would carry it to followers in
+      // Replicate state until the next heartbeat answer or proposal.
+      this.bcastAppend();
     }
   }
 

@@ -153,6 +153,8 @@ export class RawNode {
       hardState.term !== this.prevHardState.term ||
       hardState.vote !== this.prevHardState.vote;
     if (rd.softState !== undefined) this.prevSoftState = rd.softState;
+    const lastCommitted = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastCommitted !== undefined) r.raftLog.acceptApplying(lastCommitted.index);
     r.msgs = [];
     r.readStates = [];
     this.outstanding = rd;
