@@ -20,18 +20,27 @@ interface Args {
   from: number;
   over: OptionOverrides;
   verbose: boolean;
+  /** Run every seed even after failures (for hunting); the exit code still reports them. */
+  keepGoing: boolean;
 }
 
 function usage(msg: string): never {
   process.stderr.write(
     `${msg}\nusage: npm run sim -- [--seed N | --seeds K [--from S]] [--steps N] [--members 3|5] ` +
-      `[--mutation ${MUTATIONS.join('|')}] [-v]\n`,
+      `[--mutation ${MUTATIONS.join('|')}] [--keep-going] [-v]\n`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { seed: undefined, seeds: DEFAULT_SEEDS, from: DEFAULT_FROM, over: {}, verbose: false };
+  const a: Args = {
+    seed: undefined,
+    seeds: DEFAULT_SEEDS,
+    from: DEFAULT_FROM,
+    over: {},
+    verbose: false,
+    keepGoing: false,
+  };
   const int = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (v === undefined || !Number.isSafeInteger(n) || n < 0) usage(`${flag} needs a non-negative integer`);
@@ -62,6 +71,9 @@ function parseArgs(argv: string[]): Args {
         a.over.mutation = argv[++i] as Mutation;
         if (!MUTATIONS.includes(a.over.mutation)) usage('unknown --mutation');
         break;
+      case '--keep-going':
+        a.keepGoing = true;
+        break;
       case '-v':
       case '--verbose':
         a.verbose = true;
@@ -71,6 +83,15 @@ function parseArgs(argv: string[]): Args {
     }
   }
   return a;
+}
+
+/** The flags that change what a seed does, for the replay line. */
+function replayFlags(o: OptionOverrides): string {
+  let s = '';
+  if (o.steps !== undefined) s += ` --steps ${o.steps}`;
+  if (o.members !== undefined) s += ` --members ${o.members}`;
+  if (o.mutation !== undefined) s += ` --mutation ${o.mutation}`;
+  return s;
 }
 
 function main(): number {
@@ -85,6 +106,7 @@ function main(): number {
   }
   const started = performance.now();
   const total = emptyStats();
+  const failed: number[] = [];
   for (let seed = args.from; seed < args.from + args.seeds; seed++) {
     const t0 = performance.now();
     const r = runSeed(seed, args.over, args.verbose ? out : undefined);
@@ -95,11 +117,14 @@ function main(): number {
       out(`SEED=${seed} options: ${describeOptions(r.options)}`);
       out(`SEED=${seed} invariant broken: ${r.failure.invariant}\n${r.failure.message}`);
       out(`last events:\n${r.failure.tail.join('\n')}`);
-      out(
-        `replay: npm run sim -- --seed ${seed}${args.over.mutation ? ` --mutation ${args.over.mutation}` : ''}`,
-      );
-      return 1;
+      out(`replay: npm run sim -- --seed ${seed}${replayFlags(args.over)}`);
+      failed.push(seed);
+      if (!args.keepGoing) return 1;
     }
+  }
+  if (failed.length > 0) {
+    out(`sim: ${failed.length} of ${args.seeds} seeds FAILED: ${failed.join(' ')}`);
+    return 1;
   }
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   out(

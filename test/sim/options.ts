@@ -95,7 +95,12 @@ export function swarmOptions(seed: number, rng: Prng, over: OptionOverrides): Si
   const heartbeatTicks = between(rng, 1, Math.min(3, electionTicks - 1));
   const tickIntervalTime = 100;
   const messageDelayMinTime = between(rng, 1, 20);
-  const messageDelayMaxTime = messageDelayMinTime + between(rng, 0, rng.chance(0.2) ? 400 : 120);
+  // Raft needs broadcast time << election timeout (thesis §3.4): a message delay near the election
+  // timeout makes every leader lose its followers before its heartbeats arrive, and nothing commits.
+  const messageDelayMaxTime = Math.min(
+    messageDelayMinTime + between(rng, 0, rng.chance(0.2) ? 400 : 120),
+    Math.floor((electionTicks * tickIntervalTime) / 4),
+  );
   const fsyncDelayMinTime = between(rng, 1, 10);
   const faulty = rng.chance(0.85);
   const p = (max: number): number => (faulty ? rng.float() * max : 0);
