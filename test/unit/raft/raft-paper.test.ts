@@ -32,6 +32,7 @@ import {
   ids,
   indexTerms,
   newTestRaft,
+  persistUnstable,
   readMessages,
   sortMessages,
   storageWithPeers,
@@ -367,6 +368,26 @@ describe('Raft paper §5.2: leader election', () => {
       const [resp] = readMessages(r).filter((m) => m.type === MessageType.MsgAppResp);
       assert.equal(resp?.reject, false);
     }
+    // Reference: section 5.2
+  });
+
+  it('a candidate receiving AppendEntries of a smaller term rejects it and stays a candidate', () => {
+    const r = newTestRaft(1n, storageWithPeers(ids(3)));
+    r.loadState({ term: 1, vote: NONE, commit: 0 });
+    r.step(hup(1n));
+    assert.equal(r.term, 2);
+    readMessages(r);
+
+    r.step(newMessage({ type: MessageType.MsgApp, from: 2n, to: 1n, term: 1, entries: entriesAt(1, 1) }));
+    r.step(newMessage({ type: MessageType.MsgHeartbeat, from: 2n, to: 1n, term: 1 }));
+
+    assert.equal(r.state, StateType.StateCandidate);
+    assert.equal(r.term, 2);
+    assert.equal(r.lead, NONE);
+    assert.equal(r.raftLog.lastIndex(), 0);
+    // The election goes on: the votes still count.
+    r.step(newMessage({ type: MessageType.MsgVoteResp, from: 3n, to: 1n, term: 2 }));
+    assert.equal(r.state, StateType.StateLeader);
     // Reference: section 5.2
   });
 
@@ -823,7 +844,134 @@ describe('Raft paper §5.3: log replication', () => {
   });
 });
 
+describe('Raft paper §5.5: follower and candidate crashes', () => {
+  it('Raft RPCs are idempotent: a retransmitted AppendEntries or RequestVote changes nothing', () => {
+    const s = storageWithPeers(ids(3));
+    const r = newTestRaft(1n, s);
+    const append = newMessage({
+      type: MessageType.MsgApp,
+      from: 2n,
+      to: 1n,
+      term: 1,
+      index: 0,
+      logTerm: 0,
+      entries: [
+        newEntry({ index: 1, term: 1, data: bytes('a') }),
+        newEntry({ index: 2, term: 1, data: bytes('b') }),
+      ],
+      commit: 1,
+    });
+    r.step(structuredClone(append));
+    const first = readMessages(r);
+    const log = r.raftLog.allEntries();
+    persistUnstable(r, s);
+
+    r.step(structuredClone(append));
+    // Accepted again (the answer may name only the committed prefix: anything up to it is settled).
+    assert.deepEqual(
+      readMessages(r).map((m) => [m.type, m.reject]),
+      first.map((m) => [m.type, m.reject]),
+    );
+    assert.deepEqual(r.raftLog.allEntries(), log, 'the same log');
+    assert.deepEqual(r.raftLog.unstableEntries(), [], 'nothing to write again');
+    assert.equal(r.raftLog.committed, 1);
+
+    // A duplicated older append (a prefix of what the follower has) does not truncate the log.
+    r.step(
+      newMessage({
+        ...structuredClone(append),
+        entries: [newEntry({ index: 1, term: 1, data: bytes('a') })],
+      }),
+    );
+    assert.deepEqual(r.raftLog.allEntries(), log);
+    readMessages(r);
+
+    const vote = newMessage({ type: MessageType.MsgVote, from: 3n, to: 1n, term: 2, index: 2, logTerm: 1 });
+    r.step(structuredClone(vote));
+    const granted = readMessages(r);
+    r.step(structuredClone(vote));
+    assert.deepEqual(readMessages(r), granted);
+    assert.equal(granted[0]?.reject, false);
+    assert.equal(r.vote, 3n);
+    // Reference: section 5.5
+  });
+});
+
+describe('Raft paper §8: client interaction', () => {
+  it('a new leader commits a blank no-op entry at the start of its term', () => {
+    const s = storageWithPeers(ids(3));
+    s.append(entriesAt(1, 1, 1));
+    const r = newTestRaft(1n, s);
+    r.loadState({ term: 1, vote: NONE, commit: 0 });
+    electLeader(r);
+    assert.deepEqual(r.raftLog.unstableEntries(), [newEntry({ index: 3, term: 2 })]);
+    r.bcastAppend();
+    for (const m of readMessages(r)) r.step(acceptAndReply(m));
+    // Committing the no-op commits the previous term's entries with it (§5.4.2).
+    assert.equal(r.raftLog.committed, 3);
+    // Reference: section 8
+  });
+
+  it('a leader answers a read only after a heartbeat round with a majority shows it was not deposed', () => {
+    const rs = ids(3).map((id) => newTestRaft(id, storageWithPeers(ids(3))));
+    const [r1] = rs as [Raft];
+    const net = new Network(rs);
+    net.send(hup(1n));
+    const read = (ctx: string): Message =>
+      newMessage({
+        type: MessageType.MsgReadIndex,
+        from: 1n,
+        to: 1n,
+        entries: [newEntry({ data: bytes(ctx) })],
+      });
+
+    // Cut off from both followers, the leader cannot know it still leads: no answer.
+    net.isolate(2n);
+    net.isolate(3n);
+    net.send(read('a'));
+    assert.equal(r1.readStates.length, 0);
+    // With one follower back, the heartbeat round reaches a majority and the read is answered at the
+    // commit index.
+    net.recover();
+    net.isolate(3n);
+    net.send(read('b'));
+    assert.deepEqual(
+      r1.readStates.map((rs) => [rs.index, new TextDecoder().decode(rs.requestCtx)]),
+      [
+        [1, 'a'],
+        [1, 'b'],
+      ],
+    );
+    // Reference: section 8
+  });
+});
+
 describe('Raft paper §5.4: safety', () => {
+  it('the election restriction: a candidate whose log lacks a committed entry cannot win, so leaders hold every committed entry', () => {
+    const rs = ids(3).map((id) => newTestRaft(id, storageWithPeers(ids(3))));
+    const [r1, r2, r3] = rs as [Raft, Raft, Raft];
+    const net = new Network(rs);
+    net.send(hup(1n));
+    // 3 misses an entry that 1 and 2 commit.
+    net.isolate(3n);
+    net.send(proposal(1n, bytes('committed')));
+    assert.equal(r1.raftLog.committed, 2);
+    assert.equal(r2.raftLog.lastIndex(), 2);
+    assert.equal(r3.raftLog.lastIndex(), 1);
+    // The leader goes away; 3 comes back first and campaigns.
+    net.recover();
+    net.isolate(1n);
+    net.send(hup(3n));
+    assert.notEqual(r3.state, StateType.StateLeader);
+    assert.equal(r2.vote, NONE, '2 denied its vote');
+    // 2, whose log has the entry, can win (3 votes for it), and the entry survives.
+    net.send(hup(2n));
+    assert.equal(r2.state, StateType.StateLeader);
+    assert.deepEqual(r3.raftLog.allEntries()[1]?.data, bytes('committed'));
+    assert.equal(r3.raftLog.committed, 3);
+    // Reference: section 5.4.1
+  });
+
   it("a RequestVote carries the candidate's last log index and term, and goes to every other server", () => {
     const cases: { ents: Entry[]; wterm: number }[] = [
       { ents: entriesAt(1, 1), wterm: 2 },
