@@ -47,6 +47,11 @@ export interface InteractionNode {
    * every applied payload. The last one is what the node sends as a snapshot.
    */
   history: Snapshot[];
+  /**
+   * Committed entries of a Ready handled with `process-ready <id> apply=false`: persisted and sent but
+   * not applied yet, and the Ready not acknowledged, until `apply-ready <id>`.
+   */
+  applying: Entry[] | undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import { handleAddNodes } from './handler-add-nodes.js';
 import { handleCampaign } from './handler-campaign.js';
 import { handleDeliverMsgs } from './handler-deliver-msgs.js';
 import { handleLogLevel } from './handler-log-level.js';
-import { handleProcessReady } from './handler-process-ready.js';
+import { handleApplyReady, handleProcessReady } from './handler-process-ready.js';
 import { handlePropose } from './handler-propose.js';
 import { handleProposeConfChange } from './handler-propose-conf-change.js';
 import { handleCompact, handleRaftLog } from './handler-raft-log.js';
@@ -24,6 +24,7 @@ type Handler = (env: InteractionEnv, d: TestData) => void;
 /** The command language; testdata/README.md describes each command. */
 const HANDLERS: Record<string, Handler> = {
   'add-nodes': handleAddNodes,
+  'apply-ready': handleApplyReady,
   campaign: handleCampaign,
   compact: handleCompact,
   'deliver-msgs': handleDeliverMsgs,

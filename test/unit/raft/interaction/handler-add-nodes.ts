@@ -83,7 +83,14 @@ export function handleAddNodes(env: InteractionEnv, d: TestData): void {
       rng: new Prng(Number(id)),
       logger: env.logger,
     };
-    const node: InteractionNode = { id, rawNode: new RawNode(config), storage, config, history };
+    const node: InteractionNode = {
+      id,
+      rawNode: new RawNode(config),
+      storage,
+      config,
+      history,
+      applying: undefined,
+    };
     env.nodes.push(node);
   }
 }

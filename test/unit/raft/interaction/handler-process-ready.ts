@@ -7,29 +7,47 @@ import {
   type Entry,
   type Snapshot,
 } from '../../../../server/src/raftpb/types.js';
-import { nodeIds } from './args.js';
+import { boolArg, firstAsId, nodeIds, onlyKeys } from './args.js';
 import type { TestData } from './datadriven.js';
 import type { InteractionEnv, InteractionNode } from './env.js';
 
-/** process-ready <id>...: handles one Ready on each node (with a `> N handling Ready` header for several). */
+/**
+ * process-ready <id>... [apply=false]: handles one Ready on each node (with a `> N handling Ready`
+ * header for several). With apply=false the Ready is persisted and its messages sent, but its committed
+ * entries are left unapplied and the Ready unacknowledged (the application is still applying them)
+ * until `apply-ready <id>`; the node can receive messages meanwhile.
+ */
 export function handleProcessReady(env: InteractionEnv, d: TestData): void {
+  onlyKeys(d, ['apply']);
+  const apply = boolArg(d, 'apply') ?? true;
   const ids = nodeIds(d);
   for (const id of ids) {
     if (ids.length > 1) {
       env.output.line(`> ${id} handling Ready`);
-      env.output.withIndent(() => processReady(env, env.node(id)));
+      env.output.withIndent(() => processReady(env, env.node(id), apply));
     } else {
-      processReady(env, env.node(id));
+      processReady(env, env.node(id), apply);
     }
   }
 }
 
+/** apply-ready <id>: applies the committed entries held by `process-ready <id> apply=false` and advances. */
+export function handleApplyReady(env: InteractionEnv, d: TestData): void {
+  const n = env.node(firstAsId(d));
+  const entries = n.applying;
+  if (entries === undefined) throw new Error(`${d.pos}: node ${n.id} has no Ready being applied`);
+  n.applying = undefined;
+  for (const e of entries) apply(n, e);
+  n.rawNode.advance();
+}
+
 /**
  * What a real application does with a Ready, in the order the contract requires: print it, persist
- * the hard state, snapshot and entries, apply the committed entries (conf changes included), queue the
- * messages for sending, and advance.
+ * the hard state, snapshot and entries, queue the messages for sending, apply the committed entries
+ * (conf changes included), and advance.
  */
-export function processReady(env: InteractionEnv, n: InteractionNode): void {
+export function processReady(env: InteractionEnv, n: InteractionNode, applyNow = true): void {
+  if (n.applying !== undefined) throw new Error(`node ${n.id} is still applying a Ready (apply-ready)`);
   const rd = n.rawNode.ready();
   env.output.line(describeReady(rd));
   if (rd.hardState !== undefined) n.storage.mem.setHardState(rd.hardState);
@@ -39,8 +57,12 @@ export function processReady(env: InteractionEnv, n: InteractionNode): void {
     n.history.push(rd.snapshot);
   }
   n.storage.mem.append(rd.entries);
-  for (const e of rd.committedEntries) apply(n, e);
   env.messages.push(...rd.messages);
+  if (!applyNow) {
+    n.applying = rd.committedEntries;
+    return;
+  }
+  for (const e of rd.committedEntries) apply(n, e);
   n.rawNode.advance();
 }
 

@@ -23,4 +23,6 @@ export function handleRestart(env: InteractionEnv, d: TestData): void {
   // A fresh Rng too: nothing of the old process survives.
   n.config = { ...n.config, applied: snapIndex, rng: new Prng(Number(n.id)) };
   n.rawNode = new RawNode(n.config);
+  // A Ready that was being applied is gone with the process; its entries are applied again later.
+  n.applying = undefined;
 }
