@@ -1,5 +1,6 @@
 import type { RaftConfig } from '../../../server/src/raft/config.js';
 import type { MemoryStorage } from '../../../server/src/raft/memory-storage.js';
+import { isRaftError } from '../../../server/src/raft/errors.js';
 import { RawNode } from '../../../server/src/raft/raw-node.js';
 import type { ReadState } from '../../../server/src/raft/ready.js';
 import type { Entry, Message } from '../../../server/src/raftpb/types.js';
@@ -30,10 +31,15 @@ export class Cluster {
   readonly members = new Map<bigint, ClusterNode>();
   readonly dropped = new Set<bigint>();
 
-  constructor(size: number, opts: TestRaftOptions = {}) {
+  /** `perNode` adds options of one member (e.g. its own seed) to the common `opts`. */
+  constructor(
+    size: number,
+    opts: TestRaftOptions = {},
+    perNode: (id: bigint) => TestRaftOptions = () => ({}),
+  ) {
     for (const id of ids(size)) {
       const storage = storageWithPeers(ids(size));
-      const config = testConfig(id, storage, opts);
+      const config = testConfig(id, storage, { ...opts, ...perNode(id) });
       this.members.set(id, { id, node: new RawNode(config), storage, config, applied: [], readStates: [] });
     }
   }
@@ -61,11 +67,30 @@ export class Cluster {
     return rd.messages;
   }
 
+  /**
+   * Delivers messages (copies, as a transport would). A forwarded proposal that its recipient drops is
+   * lost like any message; every other error is the test's business.
+   */
   deliver(msgs: Message[]): void {
     for (const msg of msgs) {
       if (this.dropped.has(msg.to) || this.dropped.has(msg.from)) continue;
-      this.members.get(msg.to)?.node.step(structuredClone(msg));
+      try {
+        this.members.get(msg.to)?.node.step(structuredClone(msg));
+      } catch (e) {
+        if (!isRaftError(e, 'ErrProposalDropped')) throw e;
+      }
     }
+  }
+
+  /**
+   * Crashes and restarts member `id`: a new RawNode over the same storage, told what was applied. Only
+   * what a Ready persisted survives (handleReady persists everything before advancing).
+   */
+  restart(id: bigint): void {
+    const m = this.get(id);
+    const last = m.applied[m.applied.length - 1];
+    m.config = { ...m.config, applied: last?.index ?? m.config.applied ?? 0 };
+    m.node = new RawNode(m.config);
   }
 
   stabilize(): void {
