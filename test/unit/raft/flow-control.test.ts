@@ -449,3 +449,96 @@ describe('flow control: acknowledgement bookkeeping', () => {
     assert.equal(r.raftLog.committed, r.raftLog.lastIndex());
   });
 });
+
+describe('flow control: Snapshot', () => {
+  /**
+   * A leader (1, term 2) whose log is compacted up to 10, and a follower 2 with an empty log: the
+   * probe is rejected, the entries it needs are gone, so it gets the snapshot.
+   */
+  function leaderSendingSnapshot(): { r: Raft; pr: Progress } {
+    const s = storageWithPeers(ids(3));
+    s.append(Array.from({ length: 10 }, (_, i) => newEntry({ index: i + 1, term: 1 })));
+    s.setHardState({ term: 1, vote: 1n, commit: 10 });
+    s.createSnapshot(10, undefined, new TextEncoder().encode('state@10'));
+    s.compact(10);
+    const r = newTestRaft(1n, s, { applied: 10 });
+    electLeader(r);
+    const pr = r.trk.progress.get(2n) as Progress;
+    r.step(heartbeatResp(2));
+    const [probe] = readMessages(r).filter((m) => m.to === 2n);
+    assert.equal(probe?.type, MessageType.MsgApp);
+    assert.equal(probe?.index, 10);
+    r.step(
+      newMessage({
+        type: MessageType.MsgAppResp,
+        from: 2n,
+        to: 1n,
+        term: 2,
+        index: 10,
+        reject: true,
+        rejectHint: 0,
+      }),
+    );
+    const sent = readMessages(r);
+    assert.deepEqual(
+      sent.map((m) => [m.type, m.to, m.snapshot?.metadata.index]),
+      [[MessageType.MsgSnap, 2n, 10]],
+    );
+    assert.equal(pr.state, ProgressState.Snapshot);
+    assert.equal(pr.pendingSnapshot, 10);
+    return { r, pr };
+  }
+
+  it('no appends go to a follower while its snapshot is in flight, not even after a heartbeat', () => {
+    const { r, pr } = leaderSendingSnapshot();
+    propose(r);
+    r.step(heartbeatResp(2));
+    r.tick();
+    assert.deepEqual(
+      readMessages(r).filter(
+        (m) => m.to === 2n && (m.type === MessageType.MsgApp || m.type === MessageType.MsgSnap),
+      ),
+      [],
+    );
+    assert.equal(pr.isPaused(), true);
+  });
+
+  it('the follower acknowledging the snapshot index resumes replication from the log', () => {
+    const { r, pr } = leaderSendingSnapshot();
+    propose(r);
+    readMessages(r);
+    r.step(appResp(10, 2));
+    assert.equal(pr.state, ProgressState.Replicate);
+    assert.equal(pr.match, 10);
+    const sent = appendsWithEntries(readMessages(r)).filter((m) => m.to === 2n);
+    assert.deepEqual(
+      sent.map((m) => [m.index, m.entries.map((e) => e.index)]),
+      [[10, [11, 12]]],
+    );
+  });
+
+  it('a reported success waits for the follower; a reported failure probes again and resends the snapshot', () => {
+    {
+      const { r, pr } = leaderSendingSnapshot();
+      r.step(newMessage({ type: MessageType.MsgSnapStatus, from: 2n, to: 1n }));
+      assert.equal(pr.state, ProgressState.Probe);
+      assert.equal(pr.next, 11, 'probing starts after the snapshot');
+      assert.equal(pr.isPaused(), true, 'until the follower answers');
+      assert.deepEqual(readMessages(r), []);
+    }
+    {
+      const { r, pr } = leaderSendingSnapshot();
+      r.step(newMessage({ type: MessageType.MsgSnapStatus, from: 2n, to: 1n, reject: true }));
+      assert.equal(pr.state, ProgressState.Probe);
+      assert.equal(pr.pendingSnapshot, 0);
+      assert.equal(pr.next, 1, 'the snapshot never arrived');
+      assert.deepEqual(readMessages(r), [], 'a heartbeat interval passes first');
+      r.step(heartbeatResp(2));
+      assert.deepEqual(
+        readMessages(r).map((m) => [m.type, m.snapshot?.metadata.index]),
+        [[MessageType.MsgSnap, 10]],
+      );
+      assert.equal(pr.state, ProgressState.Snapshot);
+    }
+  });
+});
