@@ -36,6 +36,12 @@ export interface SimOptions {
   maxInflightMsgs: number;
   /** Leader's uncommitted tail, at most (proposals beyond are dropped); 0 = unlimited. */
   maxUncommittedEntriesBytes: number;
+  /** Payload bytes in flight per follower; 0 = unlimited (else >= maxSizePerMsgBytes). */
+  maxInflightBytes: number;
+  /** Committed entry bytes per Ready (small values split applying over many Readies); 0 = default. */
+  maxCommittedSizePerReadyBytes: number;
+  /** Followers drop proposals instead of forwarding them to the leader. */
+  disableProposalForwarding: boolean;
   checkQuorum: boolean;
   preVote: boolean;
   tickIntervalTime: number;
@@ -103,6 +109,7 @@ export function swarmOptions(seed: number, rng: Prng, over: OptionOverrides): Si
   );
   const fsyncDelayMinTime = between(rng, 1, 10);
   const faulty = rng.chance(0.85);
+  const maxSizePerMsgBytes = rng.chance(0.5) ? between(rng, 64, 512) : 1024 * 1024;
   const p = (max: number): number => (faulty ? rng.float() * max : 0);
   return {
     seed,
@@ -111,9 +118,12 @@ export function swarmOptions(seed: number, rng: Prng, over: OptionOverrides): Si
     learners,
     electionTicks,
     heartbeatTicks,
-    maxSizePerMsgBytes: rng.chance(0.5) ? between(rng, 64, 512) : 1024 * 1024,
+    maxSizePerMsgBytes,
     maxInflightMsgs: rng.chance(0.3) ? between(rng, 1, 4) : between(rng, 16, 256),
     maxUncommittedEntriesBytes: rng.chance(0.3) ? between(rng, 300, 5000) : 0,
+    maxInflightBytes: rng.chance(0.3) ? maxSizePerMsgBytes * between(rng, 1, 4) : 0,
+    maxCommittedSizePerReadyBytes: rng.chance(0.3) ? between(rng, 1, 400) : 0,
+    disableProposalForwarding: rng.chance(0.1),
     checkQuorum: rng.chance(0.85),
     preVote: rng.chance(0.85),
     tickIntervalTime,
@@ -150,7 +160,9 @@ export function describeOptions(o: SimOptions): string {
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   return (
     `voters=${o.voters} learners=${o.learners} election=${o.electionTicks} heartbeat=${o.heartbeatTicks} ` +
-    `maxMsg=${o.maxSizePerMsgBytes} inflight=${o.maxInflightMsgs} uncommitted=${o.maxUncommittedEntriesBytes} ` +
+    `maxMsg=${o.maxSizePerMsgBytes} inflight=${o.maxInflightMsgs}/${o.maxInflightBytes}B ` +
+    `uncommitted=${o.maxUncommittedEntriesBytes} committedPerReady=${o.maxCommittedSizePerReadyBytes} ` +
+    `forwarding=${!o.disableProposalForwarding} ` +
     `checkQuorum=${o.checkQuorum} ` +
     `preVote=${o.preVote} delay=${o.messageDelayMinTime}..${o.messageDelayMaxTime} ` +
     `drop=${pct(o.messageDropProbability)} dup=${pct(o.messageDuplicateProbability)} ` +

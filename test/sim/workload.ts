@@ -66,31 +66,40 @@ export class Workload {
     else if (sim.phase === 'safety') this.propose(false);
   }
 
-  private randomUpMember(): Member | undefined {
+  private randomActiveMember(): Member | undefined {
     const up = this.sim.activeMembers();
     return up.length === 0 ? undefined : up[this.sim.rng.intn(up.length)];
   }
 
   propose(liveness: boolean, retryId?: string): void {
     const sim = this.sim;
-    const m = this.randomUpMember();
-    if (m?.node === undefined) return;
+    const active = sim.activeMembers();
+    if (active.length === 0) return;
     const client = retryId === undefined ? sim.rng.intn(CLIENTS) : (this.pending.get(retryId)?.client ?? 0);
     if (!liveness && this.outstanding[client]! >= CLIENT_OUTSTANDING_MAX) return;
     const id = retryId ?? `c${client}.${this.proposalsIssued++}`;
     const data = encodeProposal(id, sim.rng.intn(sim.o.proposalPayloadBytesMax + 1));
     if (liveness && retryId === undefined) this.livenessIds.push(id);
-    try {
-      m.node.propose(data);
-    } catch (e) {
-      if (!isRaftError(e, 'ErrProposalDropped')) throw e;
-      sim.log(`${m.name} propose ${id}: dropped`);
-      if (liveness) this.track(id, { client, member: m.id, incarnation: -1, liveness, proposedAt: sim.now });
+    // A client whose request is refused (no leader, forwarding disabled) tries the next member, but only
+    // in the liveness phase: there it must get through; before, a refusal is simply an answer.
+    const first = sim.rng.intn(active.length);
+    const tries = liveness ? active.length : 1;
+    for (let t = 0; t < tries; t++) {
+      const m = active[(first + t) % active.length]!;
+      try {
+        m.node!.propose(data);
+      } catch (e) {
+        if (!isRaftError(e, 'ErrProposalDropped')) throw e;
+        sim.log(`${m.name} propose ${id}: dropped`);
+        if (liveness)
+          this.track(id, { client, member: m.id, incarnation: -1, liveness, proposedAt: sim.now });
+        continue;
+      }
+      sim.log(`${m.name} propose ${id}`);
+      this.track(id, { client, member: m.id, incarnation: m.incarnation, liveness, proposedAt: sim.now });
+      sim.drive(m);
       return;
     }
-    sim.log(`${m.name} propose ${id}`);
-    this.track(id, { client, member: m.id, incarnation: m.incarnation, liveness, proposedAt: sim.now });
-    sim.drive(m);
   }
 
   private track(id: string, p: PendingProposal): void {
@@ -140,7 +149,7 @@ export class Workload {
 
   read(): void {
     const sim = this.sim;
-    const m = this.randomUpMember();
+    const m = this.randomActiveMember();
     if (m?.node === undefined) return;
     const ctx = `r${this.readsIssued++}`;
     this.reads.set(ctx, { member: m.id, incarnation: m.incarnation, issuedAt: sim.now, index: undefined });
