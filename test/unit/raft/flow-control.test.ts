@@ -253,6 +253,49 @@ describe('flow control: Replicate', () => {
     assert.deepEqual(readMessages(r), []);
   });
 
+  it('a rejection of an index at or below match is stale and changes nothing', () => {
+    const { r, pr } = replicatingLeader();
+    propose(r);
+    propose(r);
+    readMessages(r);
+    r.step(appResp(2));
+    readMessages(r);
+    for (const rejected of [1, 2]) {
+      r.step(
+        newMessage({
+          type: MessageType.MsgAppResp,
+          from: 2n,
+          to: 1n,
+          term: 1,
+          index: rejected,
+          reject: true,
+          rejectHint: 0,
+        }),
+      );
+      assert.equal(pr.state, ProgressState.Replicate, `rejection of ${rejected}`);
+      assert.equal(pr.next, 4);
+      assert.deepEqual(readMessages(r), []);
+    }
+    // A rejection above match is real: back to probing from match.
+    r.step(
+      newMessage({
+        type: MessageType.MsgAppResp,
+        from: 2n,
+        to: 1n,
+        term: 1,
+        index: 3,
+        reject: true,
+        rejectHint: 2,
+      }),
+    );
+    assert.equal(pr.state, ProgressState.Probe);
+    assert.equal(pr.next, 3);
+    assert.deepEqual(
+      readMessages(r).map((m) => [m.type, m.index, m.entries.map((e) => e.index)]),
+      [[MessageType.MsgApp, 2, [3]]],
+    );
+  });
+
   it('MsgUnreachable leaves a probing follower as it is', () => {
     const r = newTestRaft(1n, storageWithPeers(ids(2)));
     electLeader(r);

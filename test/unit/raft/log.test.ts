@@ -5,6 +5,7 @@ import { Unstable } from '../../../server/src/raft/log-unstable.js';
 import { RaftLog } from '../../../server/src/raft/log.js';
 import { discardLogger } from '../../../server/src/raft/logger.js';
 import { MemoryStorage } from '../../../server/src/raft/memory-storage.js';
+import type { Storage } from '../../../server/src/raft/storage.js';
 import {
   emptyConfState,
   entrySizeBytes,
@@ -434,6 +435,34 @@ describe('RaftLog', () => {
         assert.deepEqual(indexes(l.slice(lo, hi, max)), want, `slice(${lo}, ${hi}, ${max})`);
       }
       assert.deepEqual(indexes(l.entries(half - 1, size * 2)), [half - 1, half]);
+    });
+
+    it('never skips entries when storage returns fewer than asked', () => {
+      // A storage may stop early for reasons of its own (its own size accounting, a page boundary):
+      // then the unstable entries after the gap must not be appended to what it returned.
+      const s = new MemoryStorage();
+      s.append(entriesAt(1, 1, 1, 1, 1, 1));
+      const onePerCall: Storage = {
+        initialState: () => s.initialState(),
+        entries: (lo, hi, max) => s.entries(lo, Math.min(hi, lo + 1), max),
+        term: (i) => s.term(i),
+        lastIndex: () => s.lastIndex(),
+        firstIndex: () => s.firstIndex(),
+        snapshot: () => s.snapshot(),
+      };
+      const l = new RaftLog(onePerCall, NO_LIMIT_BYTES, discardLogger);
+      l.append(entriesAt(6, 1, 1));
+      const got = indexes(l.slice(3, 8, NO_LIMIT_BYTES));
+      assert.deepEqual(got, range(3, 3 + got.length), 'consecutive');
+      assert.equal(got[0], 3);
+      // Paging with the answers still reaches every entry.
+      const all: number[] = [];
+      for (let lo = 1, page = 0; lo <= l.lastIndex() && page < 10; page++) {
+        const ents = l.slice(lo, l.lastIndex() + 1, NO_LIMIT_BYTES);
+        all.push(...indexes(ents));
+        lo = (ents[ents.length - 1] as Entry).index + 1;
+      }
+      assert.deepEqual(all, range(1, 8));
     });
 
     it('throws ErrCompacted below the first index; out-of-range bounds are broken invariants', () => {

@@ -352,6 +352,20 @@ describe('Raft paper §5.2: leader election', () => {
     assert.equal(granted(2n), false);
     assert.equal(granted(3n), true, 'a repeated request (e.g. a retransmission) is granted again');
     assert.equal(r.vote, 3n);
+
+    // Having heard from the leader of the term counts as having chosen (etcd): a follower that never
+    // voted in term 5 but follows 2 does not vote for a rival candidate of that term.
+    const f = newTestRaft(1n, storageWithPeers(ids(3)));
+    f.step(newMessage({ type: MessageType.MsgHeartbeat, from: 2n, to: 1n, term: 5 }));
+    readMessages(f);
+    assert.equal(f.lead, 2n);
+    assert.equal(f.vote, NONE);
+    f.step(newMessage({ type: MessageType.MsgVote, from: 3n, to: 1n, term: 5 }));
+    assert.deepEqual(
+      readMessages(f).map((m) => [m.type, m.reject]),
+      [[MessageType.MsgVoteResp, true]],
+    );
+    assert.equal(f.vote, NONE);
     // Reference: section 5.2
   });
 

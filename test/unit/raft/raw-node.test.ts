@@ -165,6 +165,20 @@ describe('RawNode: Ready and advance', () => {
     assert.equal(commit.mustSync, false);
     c.node(1n).advance();
 
+    // Only the vote changes: a member that knows term 1 but has neither voted nor heard from a leader
+    // grants a vote; the vote must be durable before the answer leaves.
+    const voter = c.node(3n);
+    voter.step(newMessage({ type: MessageType.MsgVoteResp, from: 2n, to: 3n, term: 1, reject: true }));
+    const termOnly = voter.ready();
+    assert.deepEqual(termOnly.hardState, { term: 1, vote: NONE, commit: 0 });
+    voter.advance();
+    voter.step(newMessage({ type: MessageType.MsgVote, from: 2n, to: 3n, term: 1 }));
+    const voteOnly = voter.ready();
+    assert.deepEqual(voteOnly.hardState, { term: 1, vote: 2n, commit: 0 });
+    assert.deepEqual(voteOnly.entries, []);
+    assert.equal(voteOnly.mustSync, true);
+    voter.advance();
+
     // Messages alone: nothing to persist.
     c.node(1n).tick();
     const beat = c.node(1n).ready();
