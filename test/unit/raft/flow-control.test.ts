@@ -387,6 +387,34 @@ describe('flow control: Probe', () => {
   });
 });
 
+describe('flow control: commit index', () => {
+  it('a probed follower answering after its entries committed is told the commit index at once', () => {
+    const r = newTestRaft(1n, storageWithPeers(ids(3)));
+    electLeader(r);
+    propose(r);
+    // Both probes carry entries 1..2.
+    const probes = readMessages(r).filter((m) => m.type === MessageType.MsgApp);
+    assert.deepEqual(
+      probes.map((m) => [m.to, m.entries.map((e) => e.index)]),
+      [
+        [2n, [1, 2]],
+        [3n, [1, 2]],
+      ],
+    );
+    // 2 answers first: that commits 2.
+    r.step(acceptAndReply(probes[0] as Message));
+    assert.equal(r.raftLog.committed, 2);
+    readMessages(r);
+    // 3's answer commits nothing new and there is nothing more to send, but 3 must still learn that
+    // its entries are committed, without waiting for a heartbeat.
+    r.step(acceptAndReply(probes[1] as Message));
+    assert.deepEqual(
+      readMessages(r).map((m) => [m.type, m.to, m.index, m.entries.length, m.commit]),
+      [[MessageType.MsgApp, 3n, 2, 0, 2]],
+    );
+  });
+});
+
 describe('flow control: message size', () => {
   it('maxSizePerMsgBytes splits a backlog into appends within the limit, in order', () => {
     const data = new Uint8Array(100);

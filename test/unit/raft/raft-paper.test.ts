@@ -216,6 +216,28 @@ describe('Raft paper §5.2: leader election', () => {
     // Reference: section 5.2
   });
 
+  it('a server remains a follower as long as it receives valid RPCs from a leader', () => {
+    const electionTicks = 10;
+    const r = newTestRaft(1n, storageWithPeers(ids(3)), { electionTicks });
+    r.becomeFollower(1, 2n);
+    // Ten election timeouts, with an AppendEntries or a heartbeat from the leader every few ticks.
+    for (let tick = 1; tick <= 10 * electionTicks; tick++) {
+      r.tick();
+      if (tick % (electionTicks - 1) === 0) {
+        const type = tick % 2 === 0 ? MessageType.MsgHeartbeat : MessageType.MsgApp;
+        r.step(newMessage({ type, from: 2n, to: 1n, term: 1 }));
+      }
+      assert.equal(r.state, StateType.StateFollower, `tick ${tick}`);
+      assert.equal(r.term, 1);
+    }
+    assert.ok(readMessages(r).every((m) => m.type !== MessageType.MsgVote));
+    // Once the leader falls silent, an election starts within the randomized timeout.
+    for (let tick = 0; tick < 2 * electionTicks && r.state === StateType.StateFollower; tick++) r.tick();
+    assert.equal(r.state, StateType.StateCandidate);
+    assert.equal(r.term, 2);
+    // Reference: section 5.2
+  });
+
   it('one round of RequestVote: win with a majority, fall back on a majority of denials, else keep waiting', () => {
     const cases: { size: number; votes: [bigint, boolean][]; want: StateType }[] = [
       // A candidate wins an election if it receives votes from a majority of the servers.
