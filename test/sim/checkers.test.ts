@@ -8,6 +8,7 @@ import { AppliedState } from './checkers/applied-state.js';
 import { CommittedLog } from './checkers/committed-log.js';
 import { ElectionSafety } from './checkers/election-safety.js';
 import { checkHardStateStep } from './checkers/hard-state.js';
+import { checkLeaderCompleteness } from './checkers/leader-completeness.js';
 import { LogMatching, type LogView } from './checkers/log-matching.js';
 import { ReadLinearizability } from './checkers/read-linearizability.js';
 import { InvariantViolation } from './checkers/violation.js';
@@ -151,5 +152,24 @@ describe('sim checkers', () => {
     violates('applied-not-durable', () =>
       checkAppliedDurable(disk({ ...a, data: new Uint8Array([2]) }), a, 'n1'),
     );
+  });
+
+  it('leader completeness: a new leader holds every entry committed in earlier terms', () => {
+    const committed = new CommittedLog();
+    committed.observe(2, 1, 'a', 'n1');
+    committed.observe(3, 2, 'b', 'n1');
+    committed.observe(4, 5, 'c', 'n1'); // committed in a later term than the leader below: not required
+    const leaderLog = (
+      first: number,
+      terms: number[],
+    ): { firstIndex(): number; lastIndex(): number; term(i: number): number } => ({
+      firstIndex: () => first,
+      lastIndex: () => first + terms.length - 1,
+      term: (i) => terms[i - first]!,
+    });
+    checkLeaderCompleteness(4, leaderLog(2, [1, 2]), committed, 'n2');
+    checkLeaderCompleteness(4, leaderLog(3, [2, 3]), committed, 'n2'); // index 2 is under its snapshot
+    violates('leader-completeness', () => checkLeaderCompleteness(4, leaderLog(2, [1]), committed, 'n2'));
+    violates('leader-completeness', () => checkLeaderCompleteness(4, leaderLog(2, [1, 3]), committed, 'n2'));
   });
 });

@@ -20,6 +20,7 @@ import { checkAppliedDurable } from './checkers/applied-durable.js';
 import { CommittedLog } from './checkers/committed-log.js';
 import { checkHardStateStep } from './checkers/hard-state.js';
 import { ElectionSafety } from './checkers/election-safety.js';
+import { checkLeaderCompleteness } from './checkers/leader-completeness.js';
 import { LogMatching } from './checkers/log-matching.js';
 import { ReadLinearizability } from './checkers/read-linearizability.js';
 import { cloneMessage } from './clone.js';
@@ -319,6 +320,9 @@ export class Simulator {
     if (hasSnapshot) m.storage.applySnapshot(rd.snapshot!);
     m.storage.append(rd.entries);
     if (rd.hardState !== undefined) m.storage.setHardState(rd.hardState);
+    if (rd.softState !== undefined && rd.softState.raftState === StateType.StateLeader) {
+      checkLeaderCompleteness(node.status().hardState.term, m.storage, this.committed, m.name);
+    }
     m.inFlight = rd;
     if (!hasSnapshot && rd.entries.length === 0 && rd.hardState === undefined) {
       this.complete(m);
