@@ -15,6 +15,7 @@ import type { Raft } from '../../../server/src/raft/raft.js';
 import { StateType } from '../../../server/src/raft/ready.js';
 import { ProgressState } from '../../../server/src/raft/tracker/state.js';
 import {
+  emptyConfState,
   MessageType,
   newEntry,
   newMessage,
@@ -933,6 +934,81 @@ describe('Raft paper §5.5: follower and candidate crashes', () => {
     assert.equal(granted[0]?.reject, false);
     assert.equal(r.vote, 3n);
     // Reference: section 5.5
+  });
+});
+
+describe('Raft paper §7: log compaction', () => {
+  function snapshotMessage(index: number, term: number): Message {
+    return newMessage({
+      type: MessageType.MsgSnap,
+      from: 2n,
+      to: 1n,
+      term: 3,
+      snapshot: {
+        data: bytes(`state@${index}`),
+        metadata: { index, term, confState: { ...emptyConfState(), voters: ids(3) } },
+      },
+    });
+  }
+
+  function follower(terms: number[], commit: number): Raft {
+    const s = storageWithPeers(ids(3));
+    s.append(entriesAt(1, ...terms));
+    const r = newTestRaft(1n, s);
+    r.loadState({ term: 2, vote: NONE, commit });
+    return r;
+  }
+
+  it('a snapshot with information the follower lacks replaces its entire log', () => {
+    // The follower's entries conflict with the snapshot's last entry (or end before it).
+    for (const terms of [[1, 1, 2, 2], [1, 1, 1, 1, 1, 2, 2, 2], [1]]) {
+      const r = follower(terms, 1);
+      r.step(snapshotMessage(6, 3));
+
+      assert.equal(r.raftLog.committed, 6, `${terms.join(',')}`);
+      assert.equal(r.raftLog.firstIndex(), 7);
+      assert.equal(r.raftLog.lastIndex(), 6);
+      assert.equal(r.raftLog.lastTerm(), 3);
+      assert.equal(r.raftLog.hasPendingSnapshot(), true);
+      assert.deepEqual(r.raftLog.unstableEntries(), []);
+      assert.deepEqual(
+        readMessages(r).map((m) => [m.type, m.to, m.index, m.reject]),
+        [[MessageType.MsgAppResp, 2n, 6, false]],
+      );
+    }
+    // Reference: section 7
+  });
+
+  it('a snapshot describing a prefix of the follower’s log keeps the entries after it', () => {
+    const r = follower([1, 1, 3, 3, 3, 3, 3, 3], 2);
+    const before = r.raftLog.allEntries();
+    r.step(snapshotMessage(6, 3));
+
+    // The entries covered by the snapshot are committed; the ones following it are retained.
+    assert.equal(r.raftLog.committed, 6);
+    assert.equal(r.raftLog.hasPendingSnapshot(), false);
+    assert.deepEqual(r.raftLog.allEntries(), before);
+    assert.deepEqual(
+      readMessages(r).map((m) => [m.type, m.index, m.reject]),
+      [[MessageType.MsgAppResp, 6, false]],
+    );
+    // Reference: section 7
+  });
+
+  it('a snapshot no newer than what the follower has committed is ignored', () => {
+    const r = follower([1, 1, 3, 3, 3, 3], 5);
+    const before = r.raftLog.allEntries();
+    r.step(snapshotMessage(4, 3));
+
+    assert.equal(r.raftLog.committed, 5);
+    assert.equal(r.raftLog.hasPendingSnapshot(), false);
+    assert.deepEqual(r.raftLog.allEntries(), before);
+    // The answer tells the leader how far the follower is.
+    assert.deepEqual(
+      readMessages(r).map((m) => [m.type, m.index, m.reject]),
+      [[MessageType.MsgAppResp, 5, false]],
+    );
+    // Reference: section 7
   });
 });
 
