@@ -422,6 +422,61 @@ describe('RawNode: restart', () => {
   });
 });
 
+describe('RawNode: snapshots and applying', () => {
+  it('a snapshot arriving while a Ready’s committed entries are being applied is refused, then accepted after advance', () => {
+    const storage = storageWithPeers(ids(3));
+    const node = new RawNode(testConfig(2n, storage));
+    node.step(
+      newMessage({
+        type: MessageType.MsgApp,
+        from: 1n,
+        to: 2n,
+        term: 1,
+        index: 0,
+        logTerm: 0,
+        entries: entriesAt(1, 1, 1),
+        commit: 2,
+      }),
+    );
+    const rd = node.ready();
+    assert.deepEqual(
+      rd.committedEntries.map((e) => e.index),
+      [1, 2],
+    );
+    storage.append(rd.entries);
+    const snap: Snapshot = {
+      data: bytes('state@10'),
+      metadata: { index: 10, term: 1, confState: { ...emptyConfState(), voters: ids(3) } },
+    };
+    const snapMsg = newMessage({ type: MessageType.MsgSnap, from: 1n, to: 2n, term: 1, snapshot: snap });
+
+    // Entries 1..2 are being applied: the log and configuration must not be replaced under them.
+    node.step(structuredClone(snapMsg));
+    assert.equal(node.raft.raftLog.hasPendingSnapshot(), false);
+    assert.equal(node.raft.raftLog.committed, 2);
+    node.advance();
+    const refusal = node.ready();
+    assert.equal(refusal.snapshot, undefined);
+    assert.deepEqual(
+      refusal.messages.map((m) => [m.type, m.index, m.reject]),
+      [[MessageType.MsgAppResp, 2, false]],
+    );
+    node.advance();
+
+    // Once they are applied, the same snapshot is installed.
+    node.step(structuredClone(snapMsg));
+    const installed = node.ready();
+    assert.equal(installed.snapshot?.metadata.index, 10);
+    assert.deepEqual(
+      installed.messages.map((m) => [m.type, m.index, m.reject]),
+      [[MessageType.MsgAppResp, 10, false]],
+    );
+    storage.applySnapshot(installed.snapshot as Snapshot);
+    node.advance();
+    assert.equal(node.status().applied, 10);
+  });
+});
+
 describe('RawNode: status', () => {
   it('a leader reports every member’s progress; a follower none', () => {
     const c = new Cluster(3);
