@@ -471,7 +471,7 @@ describe('RawNode: snapshots and applying', () => {
       installed.messages.map((m) => [m.type, m.index, m.reject]),
       [[MessageType.MsgAppResp, 10, false]],
     );
-    storage.applySnapshot(installed.snapshot as Snapshot);
+    storage.applySnapshot(installed.snapshot);
     node.advance();
     assert.equal(node.status().applied, 10);
   });
