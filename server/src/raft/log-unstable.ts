@@ -76,6 +76,11 @@ export class Unstable {
       this.offset = after;
       this.entries = ents.slice();
     } else {
+      // A gap would silently shift every later entry to the wrong index.
+      assert(
+        after < this.offset + this.entries.length,
+        `unstable append at ${after} leaves a gap after ${this.offset + this.entries.length - 1}`,
+      );
       this.entries = this.entries.slice(0, after - this.offset).concat(ents);
     }
   }
