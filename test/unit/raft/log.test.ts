@@ -766,6 +766,21 @@ describe('Unstable', () => {
     }
   });
 
+  it('truncateAndAppend refuses a gap after the tail (a broken invariant, as in etcd)', () => {
+    // Entries 5..6 are unstable; appending 8 would leave index 7 missing and put entry 8 where entry 7
+    // belongs.
+    const u = withSnap(5, entriesAt(5, 1, 1));
+    assert.throws(() => u.truncateAndAppend(entriesAt(8, 1)), brokenInvariant);
+    assert.deepEqual(indexTerms(u.entries), [
+      [5, 1],
+      [6, 1],
+    ]);
+    // Through RaftLog too: the log never holds an entry at the wrong position.
+    const l = logWith(entriesAt(1, 1, 1));
+    assert.throws(() => l.append(entriesAt(4, 1)), brokenInvariant);
+    assert.equal(l.lastIndex(), 2);
+  });
+
   it('truncateAndAppend shares no array with the caller or with slices handed out', () => {
     // The three paths: inside the tail, replacing it, after it.
     for (const first of [6, 5, 8]) {

@@ -23,9 +23,7 @@ import {
   type Entry,
   type Message,
 } from '../../../server/src/raftpb/types.js';
-import { isRaftError } from '../../../server/src/raft/errors.js';
-import { Prng } from '../../../server/src/raft/rng.js';
-import { Cluster } from './test-cluster.js';
+import { runFigure3 } from './figure3.js';
 import { Network } from './test-network.js';
 import {
   acceptAndReply,
@@ -40,6 +38,7 @@ import {
   readMessages,
   sortMessages,
   storageWithPeers,
+  type TestRaftOptions,
 } from './test-raft.js';
 
 type Role = 'follower' | 'candidate' | 'leader';
@@ -1192,178 +1191,36 @@ describe('Raft paper §5.4: safety', () => {
 });
 
 describe('Raft paper figure 3: the guarantees hold at all times', () => {
-  /**
-   * One seeded run of a five-member group under message loss, duplication and reordering, random
-   * timeouts, proposals and crash-restarts, checking after every step: Election Safety (at most one
-   * leader per term), Leader Completeness (a leader of a later term has every committed entry), State
-   * Machine Safety (no two members apply different entries at an index; each applies in order), and
-   * at the end Log Matching, then liveness once the network heals.
-   */
-  function run(seed: number, steps: number): { leaders: number; committed: number } {
-    const rng = new Prng(seed);
-    const size = 5;
-    const c = new Cluster(size, {}, (id) => ({ seed: seed * 8 + Number(id) }));
-    const members = [...c.members.values()];
-    let pool: Message[] = [];
-    const leaderOfTerm = new Map<number, bigint>();
-    /** index → the entry applied there, and a term at which it was already committed. */
-    const committed = new Map<number, { term: number; data: string; knownAtTerm: number }>();
-    const applyCursor = new Map<bigint, number>(members.map((m) => [m.id, 0]));
-    const what = (msg: string): string => `seed ${seed}: ${msg}`;
-    let proposals = 0;
-
-    const handleAll = (): void => {
-      for (const m of members) {
-        if (!m.node.hasReady()) continue;
-        pool.push(...c.handleReady(m.id));
-        // State Machine Safety: the same entry at every index, applied in order without gaps.
-        for (const e of m.applied.slice(applyCursor.get(m.id))) {
-          const last = m.applied.indexOf(e) === 0 ? 0 : (m.applied[m.applied.indexOf(e) - 1] as Entry).index;
-          assert.equal(e.index, last + 1, what(`member ${m.id} applied ${e.index} after ${last}`));
-          const data = new TextDecoder().decode(e.data);
-          const known = committed.get(e.index);
-          if (known === undefined) {
-            committed.set(e.index, { term: e.term, data, knownAtTerm: m.node.raft.term });
-          } else {
-            assert.deepEqual(
-              [e.term, data],
-              [known.term, known.data],
-              what(`member ${m.id} applied another entry at ${e.index}`),
-            );
-          }
-        }
-        applyCursor.set(m.id, m.applied.length);
+  // figure3.ts: five members under loss, duplication, reordering, timeouts, crash-restarts and log
+  // compaction, checked after every step; then the network heals and they must converge.
+  const configs: [string, TestRaftOptions][] = [
+    ['as in the paper (no pre-vote, no check-quorum, no limits)', {}],
+    [
+      'with pre-vote, check-quorum and tight flow-control limits',
+      {
+        checkQuorum: true,
+        preVote: true,
+        maxInflightMsgs: 2,
+        maxSizePerMsgBytes: 60,
+        maxCommittedSizePerReadyBytes: 30,
+        maxUncommittedEntriesBytes: 100,
+      },
+    ],
+  ];
+  for (const [name, raft] of configs) {
+    it(`Election Safety, Leader Completeness, State Machine Safety, Log Matching: ${name}`, () => {
+      const total = { leaders: 0, committed: 0, snapshotsInstalled: 0 };
+      for (let seed = 1; seed <= 25; seed++) {
+        const stats = runFigure3({ seed, steps: 500, raft });
+        total.leaders += stats.leaders;
+        total.committed += stats.committed;
+        total.snapshotsInstalled += stats.snapshotsInstalled;
       }
-    };
-
-    const check = (): void => {
-      for (const m of members) {
-        const r = m.node.raft;
-        if (r.state !== StateType.StateLeader) continue;
-        // Election Safety.
-        const prev = leaderOfTerm.get(r.term);
-        assert.ok(
-          prev === undefined || prev === r.id,
-          what(`two leaders in term ${r.term}: ${prev} and ${r.id}`),
-        );
-        leaderOfTerm.set(r.term, r.id);
-        // Leader Completeness.
-        for (const [index, e] of committed) {
-          if (r.term <= e.knownAtTerm) continue;
-          assert.equal(
-            r.raftLog.term(index),
-            e.term,
-            what(`leader ${r.id} of term ${r.term} lacks committed entry ${index}`),
-          );
-        }
-      }
-    };
-
-    const deliverOne = (): void => {
-      if (pool.length === 0) return;
-      const i = rng.intn(pool.length);
-      const msg = pool[i] as Message;
-      const roll = rng.intn(100);
-      // 10% lost; 5% duplicated (delivered and kept); otherwise delivered once, in random order.
-      if (roll >= 5) pool.splice(i, 1);
-      if (roll < 10 && roll >= 5) return;
-      c.deliver([msg]);
-    };
-
-    for (let step = 0; step < steps; step++) {
-      const action = rng.intn(100);
-      if (action < 15) {
-        for (const m of members) m.node.tick();
-      } else if (action < 25) {
-        const m = members[rng.intn(size)] as (typeof members)[number];
-        try {
-          m.node.propose(bytes(`p${proposals++}`));
-        } catch (e) {
-          if (!isRaftError(e, 'ErrProposalDropped')) throw e;
-        }
-      } else if (action < 27) {
-        c.restart(BigInt(1 + rng.intn(size)));
-      } else {
-        for (let k = 1 + rng.intn(8); k > 0; k--) deliverOne();
-      }
-      handleAll();
-      check();
-      // Old messages pile up when nobody delivers them: forget the oldest, as a transport would.
-      if (pool.length > 500) pool = pool.slice(-250);
-    }
-
-    // Log Matching: two logs with an entry of the same index and term are identical up to it.
-    for (const a of members) {
-      for (const b of members) {
-        if (a.id >= b.id) continue;
-        const la = a.node.raft.raftLog.allEntries();
-        const lb = b.node.raft.raftLog.allEntries();
-        for (let i = Math.min(la.length, lb.length) - 1; i >= 0; i--) {
-          if (la[i]?.term !== lb[i]?.term) continue;
-          assert.deepEqual(
-            la.slice(0, i + 1),
-            lb.slice(0, i + 1),
-            what(`logs of ${a.id} and ${b.id} differ below ${i + 1}`),
-          );
-          break;
-        }
-      }
-    }
-
-    // Liveness: with a healed network the group elects a leader, commits, and all members converge.
-    const marker = `final-${seed}`;
-    let proposed = false;
-    for (let round = 0; round < 500; round++) {
-      const msgs = pool;
-      pool = [];
-      c.deliver(msgs);
-      handleAll();
-      check();
-      const leader = members.find((m) => m.node.raft.state === StateType.StateLeader);
-      if (leader !== undefined && !proposed) {
-        try {
-          leader.node.propose(bytes(marker));
-          proposed = true;
-          continue;
-        } catch (e) {
-          // The uncommitted tail may be full until the new leader commits it: try again later.
-          if (!isRaftError(e, 'ErrProposalDropped')) throw e;
-        }
-      }
-      const done = members.every((m) => {
-        const last = m.applied[m.applied.length - 1];
-        return last !== undefined && new TextDecoder().decode(last.data) === marker;
-      });
-      if (done) break;
-      if (pool.length === 0) for (const m of members) m.node.tick();
-    }
-    const applied = members.map((m) => m.applied.map((e) => e.index));
-    for (const m of members) {
-      assert.equal(
-        new TextDecoder().decode(m.applied[m.applied.length - 1]?.data),
-        marker,
-        what(`member ${m.id} did not converge`),
-      );
-      assert.deepEqual(
-        m.applied.map((e) => e.index),
-        applied[0],
-        what(`member ${m.id} applied another history`),
-      );
-    }
-    return { leaders: leaderOfTerm.size, committed: committed.size };
+      // The runs must have exercised something: elections, commits, snapshots.
+      assert.ok(total.leaders >= 40, `only ${total.leaders} leaders elected`);
+      assert.ok(total.committed >= 500, `only ${total.committed} entries committed`);
+      assert.ok(total.snapshotsInstalled >= 3, `only ${total.snapshotsInstalled} snapshots installed`);
+      // Reference: section 5, figure 3
+    });
   }
-
-  it('Election Safety, Leader Completeness, State Machine Safety and Log Matching under faults (seeded)', () => {
-    let leaders = 0;
-    let committedEntries = 0;
-    for (let seed = 1; seed <= 40; seed++) {
-      const stats = run(seed, 400);
-      leaders += stats.leaders;
-      committedEntries += stats.committed;
-    }
-    // The runs must have exercised something: several elections and many commits.
-    assert.ok(leaders >= 80, `only ${leaders} leaders elected`);
-    assert.ok(committedEntries >= 400, `only ${committedEntries} entries committed`);
-    // Reference: section 5, figure 3
-  });
 });

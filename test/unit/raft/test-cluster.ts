@@ -31,15 +31,10 @@ export class Cluster {
   readonly members = new Map<bigint, ClusterNode>();
   readonly dropped = new Set<bigint>();
 
-  /** `perNode` adds options of one member (e.g. its own seed) to the common `opts`. */
-  constructor(
-    size: number,
-    opts: TestRaftOptions = {},
-    perNode: (id: bigint) => TestRaftOptions = () => ({}),
-  ) {
+  constructor(size: number, opts: TestRaftOptions = {}) {
     for (const id of ids(size)) {
       const storage = storageWithPeers(ids(size));
-      const config = testConfig(id, storage, { ...opts, ...perNode(id) });
+      const config = testConfig(id, storage, opts);
       this.members.set(id, { id, node: new RawNode(config), storage, config, applied: [], readStates: [] });
     }
   }
@@ -80,17 +75,6 @@ export class Cluster {
         if (!isRaftError(e, 'ErrProposalDropped')) throw e;
       }
     }
-  }
-
-  /**
-   * Crashes and restarts member `id`: a new RawNode over the same storage, told what was applied. Only
-   * what a Ready persisted survives (handleReady persists everything before advancing).
-   */
-  restart(id: bigint): void {
-    const m = this.get(id);
-    const last = m.applied[m.applied.length - 1];
-    m.config = { ...m.config, applied: last?.index ?? m.config.applied ?? 0 };
-    m.node = new RawNode(m.config);
   }
 
   stabilize(): void {
