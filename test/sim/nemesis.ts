@@ -9,6 +9,9 @@ import type { Simulator } from './simulator.js';
  * of each voter half is down at once, so the cluster can keep making progress.
  */
 export class Nemesis {
+  /** When the current partitions heal. Long ones (several election timeouts) let a new leader commit. */
+  private healAt = 0;
+
   constructor(private readonly sim: Simulator) {}
 
   maybeAct(): void {
@@ -17,7 +20,7 @@ export class Nemesis {
     if (sim.rng.chance(o.crashProbability)) this.crashOne();
     if (sim.rng.chance(o.restartProbability)) this.restartOne();
     if (sim.rng.chance(o.partitionProbability)) this.partition();
-    if (sim.network.partitioned && sim.rng.chance(o.healProbability)) {
+    if (sim.network.partitioned && sim.now >= this.healAt) {
       sim.network.healPartitions();
       sim.log('network: heal partitions');
     }
@@ -75,11 +78,16 @@ export class Nemesis {
     const ids = [...sim.members.values()].filter((m) => !m.removed).map((m) => m.id);
     if (ids.length < 2) return;
     sim.stats.partitions++;
-    const kind = sim.rng.intn(3);
-    if (kind === 0) {
-      const id = this.pick(ids)!;
+    const electionTimeout = sim.o.electionTicks * sim.o.tickIntervalTime;
+    const until = sim.now + 1 + sim.rng.intn(sim.o.partitionElectionTimeoutsMax * electionTimeout);
+    this.healAt = Math.max(this.healAt, until);
+    const kind = sim.rng.intn(4);
+    if (kind === 0 || kind === 3) {
+      // Isolating the leader is the classic way to get a stale leader (and stale reads, if ReadIndex
+      // skipped its heartbeat round).
+      const id = kind === 3 ? (sim.leader()?.id ?? this.pick(ids)!) : this.pick(ids)!;
       sim.network.isolate(id, ids);
-      sim.log(`network: isolate n${id}`);
+      sim.log(`network: isolate n${id}${kind === 3 ? ' (the leader)' : ''}`);
       return;
     }
     const a: bigint[] = [];

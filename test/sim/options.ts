@@ -65,7 +65,8 @@ export interface SimOptions {
   crashProbability: number;
   restartProbability: number;
   partitionProbability: number;
-  healProbability: number;
+  /** A partition lasts a random time up to this many election timeouts, then heals. */
+  partitionElectionTimeoutsMax: number;
   confChangeProbability: number;
   transferLeaderProbability: number;
   /** A member stops (GC pause, SIGSTOP) for up to a few election timeouts, then resumes where it was. */
@@ -124,8 +125,8 @@ export function swarmOptions(seed: number, rng: Prng, over: OptionOverrides): Si
     maxInflightBytes: rng.chance(0.3) ? maxSizePerMsgBytes * between(rng, 1, 4) : 0,
     maxCommittedSizePerReadyBytes: rng.chance(0.3) ? between(rng, 1, 400) : 0,
     disableProposalForwarding: rng.chance(0.1),
-    checkQuorum: rng.chance(0.85),
-    preVote: rng.chance(0.85),
+    checkQuorum: rng.chance(0.75),
+    preVote: rng.chance(0.75),
     tickIntervalTime,
     tickJitterTime: between(rng, 0, 20),
     messageDelayMinTime,
@@ -141,7 +142,7 @@ export function swarmOptions(seed: number, rng: Prng, over: OptionOverrides): Si
     crashProbability: p(0.02),
     restartProbability: 0.05 + rng.float() * 0.1,
     partitionProbability: p(0.02),
-    healProbability: 0.02 + rng.float() * 0.05,
+    partitionElectionTimeoutsMax: between(rng, 1, 10),
     confChangeProbability: rng.chance(0.7) ? rng.float() * 0.05 : 0,
     transferLeaderProbability: p(0.01),
     snapshotEveryEntries: between(rng, 3, 60),
