@@ -883,6 +883,136 @@ describe('Raft paper §5.3: log replication', () => {
   });
 });
 
+describe('Raft paper §5.4: safety', () => {
+  it('the election restriction: a candidate whose log lacks a committed entry cannot win, so leaders hold every committed entry', () => {
+    const rs = ids(3).map((id) => newTestRaft(id, storageWithPeers(ids(3))));
+    const [r1, r2, r3] = rs as [Raft, Raft, Raft];
+    const net = new Network(rs);
+    net.send(hup(1n));
+    // 3 misses an entry that 1 and 2 commit.
+    net.isolate(3n);
+    net.send(proposal(1n, bytes('committed')));
+    assert.equal(r1.raftLog.committed, 2);
+    assert.equal(r2.raftLog.lastIndex(), 2);
+    assert.equal(r3.raftLog.lastIndex(), 1);
+    // The leader goes away; 3 comes back first and campaigns.
+    net.recover();
+    net.isolate(1n);
+    net.send(hup(3n));
+    assert.notEqual(r3.state, StateType.StateLeader);
+    assert.equal(r2.vote, NONE, '2 denied its vote');
+    // 2, whose log has the entry, can win (3 votes for it), and the entry survives.
+    net.send(hup(2n));
+    assert.equal(r2.state, StateType.StateLeader);
+    assert.deepEqual(r3.raftLog.allEntries()[1]?.data, bytes('committed'));
+    assert.equal(r3.raftLog.committed, 3);
+    // Reference: section 5.4.1
+  });
+
+  it("a RequestVote carries the candidate's last log index and term, and goes to every other server", () => {
+    const cases: { ents: Entry[]; wterm: number }[] = [
+      { ents: entriesAt(1, 1), wterm: 2 },
+      { ents: entriesAt(1, 1, 2), wterm: 3 },
+    ];
+    for (const [j, tt] of cases.entries()) {
+      const r = newTestRaft(1n, storageWithPeers(ids(3)));
+      r.step(
+        newMessage({
+          type: MessageType.MsgApp,
+          from: 2n,
+          to: 1n,
+          term: tt.wterm - 1,
+          index: 0,
+          logTerm: 0,
+          entries: tt.ents,
+        }),
+      );
+      readMessages(r);
+
+      for (let i = 1; i < 2 * r.electionTimeout; i++) r.tick();
+
+      const msgs = sortMessages(readMessages(r));
+      const last = tt.ents[tt.ents.length - 1] as Entry;
+      assert.deepEqual(
+        msgs.map((m) => [m.type, m.to, m.term, m.index, m.logTerm]),
+        [
+          [MessageType.MsgVote, 2n, tt.wterm, last.index, last.term],
+          [MessageType.MsgVote, 3n, tt.wterm, last.index, last.term],
+        ],
+        `#${j}`,
+      );
+    }
+    // Reference: section 5.4.1
+  });
+
+  it('a voter denies its vote to a candidate whose log is less up-to-date than its own', () => {
+    const cases: { ents: Entry[]; logTerm: number; index: number; reject: boolean }[] = [
+      // Same last term: the longer log is more up-to-date.
+      { ents: entriesAt(1, 1), logTerm: 1, index: 1, reject: false },
+      { ents: entriesAt(1, 1), logTerm: 1, index: 2, reject: false },
+      { ents: entriesAt(1, 1, 1), logTerm: 1, index: 1, reject: true },
+      // The candidate's last term is later.
+      { ents: entriesAt(1, 1), logTerm: 2, index: 1, reject: false },
+      { ents: entriesAt(1, 1), logTerm: 2, index: 2, reject: false },
+      { ents: entriesAt(1, 1, 1), logTerm: 2, index: 1, reject: false },
+      // The voter's last term is later.
+      { ents: entriesAt(1, 2), logTerm: 1, index: 1, reject: true },
+      { ents: entriesAt(1, 2), logTerm: 1, index: 2, reject: true },
+      { ents: entriesAt(1, 2, 2), logTerm: 1, index: 1, reject: true },
+      { ents: entriesAt(1, 1, 1), logTerm: 1, index: 1, reject: true },
+    ];
+    for (const [i, tt] of cases.entries()) {
+      const s = storageWithPeers(ids(2));
+      s.append(tt.ents);
+      const r = newTestRaft(1n, s);
+
+      r.step(
+        newMessage({
+          type: MessageType.MsgVote,
+          from: 2n,
+          to: 1n,
+          term: 3,
+          logTerm: tt.logTerm,
+          index: tt.index,
+        }),
+      );
+
+      const msgs = readMessages(r);
+      assert.equal(msgs.length, 1, `#${i}`);
+      assert.equal(msgs[0]?.type, MessageType.MsgVoteResp, `#${i}`);
+      assert.equal(msgs[0]?.reject, tt.reject, `#${i}`);
+      assert.equal(r.vote, tt.reject ? NONE : 2n, `#${i}`);
+    }
+    // Reference: section 5.4.1
+  });
+
+  it('a leader commits only entries of its current term by counting replicas; earlier ones commit with them', () => {
+    const cases: { index: number; wcommit: number }[] = [
+      // Entries of earlier terms are not committed by counting...
+      { index: 1, wcommit: 0 },
+      { index: 2, wcommit: 0 },
+      // ...but once an entry of the current term is, everything before it is too.
+      { index: 3, wcommit: 3 },
+    ];
+    for (const [i, tt] of cases.entries()) {
+      const s = storageWithPeers(ids(2));
+      s.append(entriesAt(1, 1, 2));
+      const r = newTestRaft(1n, s);
+      r.loadState({ term: 2, vote: NONE, commit: 0 });
+      electLeader(r);
+      assert.equal(r.term, 3);
+      readMessages(r);
+      r.step(proposal(1n));
+
+      r.step(newMessage({ type: MessageType.MsgAppResp, from: 2n, to: 1n, term: r.term, index: tt.index }));
+
+      assert.equal(r.raftLog.committed, tt.wcommit, `#${i}`);
+      assert.equal(r.trk.progress.get(2n)?.state, ProgressState.Replicate, `#${i}`);
+    }
+    // Reference: section 5.4.2
+  });
+});
+
 describe('Raft paper §5.5: follower and candidate crashes', () => {
   it('Raft RPCs are idempotent: a retransmitted AppendEntries or RequestVote changes nothing', () => {
     const s = storageWithPeers(ids(3));
@@ -1057,136 +1187,6 @@ describe('Raft paper §8: client interaction', () => {
       ],
     );
     // Reference: section 8
-  });
-});
-
-describe('Raft paper §5.4: safety', () => {
-  it('the election restriction: a candidate whose log lacks a committed entry cannot win, so leaders hold every committed entry', () => {
-    const rs = ids(3).map((id) => newTestRaft(id, storageWithPeers(ids(3))));
-    const [r1, r2, r3] = rs as [Raft, Raft, Raft];
-    const net = new Network(rs);
-    net.send(hup(1n));
-    // 3 misses an entry that 1 and 2 commit.
-    net.isolate(3n);
-    net.send(proposal(1n, bytes('committed')));
-    assert.equal(r1.raftLog.committed, 2);
-    assert.equal(r2.raftLog.lastIndex(), 2);
-    assert.equal(r3.raftLog.lastIndex(), 1);
-    // The leader goes away; 3 comes back first and campaigns.
-    net.recover();
-    net.isolate(1n);
-    net.send(hup(3n));
-    assert.notEqual(r3.state, StateType.StateLeader);
-    assert.equal(r2.vote, NONE, '2 denied its vote');
-    // 2, whose log has the entry, can win (3 votes for it), and the entry survives.
-    net.send(hup(2n));
-    assert.equal(r2.state, StateType.StateLeader);
-    assert.deepEqual(r3.raftLog.allEntries()[1]?.data, bytes('committed'));
-    assert.equal(r3.raftLog.committed, 3);
-    // Reference: section 5.4.1
-  });
-
-  it("a RequestVote carries the candidate's last log index and term, and goes to every other server", () => {
-    const cases: { ents: Entry[]; wterm: number }[] = [
-      { ents: entriesAt(1, 1), wterm: 2 },
-      { ents: entriesAt(1, 1, 2), wterm: 3 },
-    ];
-    for (const [j, tt] of cases.entries()) {
-      const r = newTestRaft(1n, storageWithPeers(ids(3)));
-      r.step(
-        newMessage({
-          type: MessageType.MsgApp,
-          from: 2n,
-          to: 1n,
-          term: tt.wterm - 1,
-          index: 0,
-          logTerm: 0,
-          entries: tt.ents,
-        }),
-      );
-      readMessages(r);
-
-      for (let i = 1; i < 2 * r.electionTimeout; i++) r.tick();
-
-      const msgs = sortMessages(readMessages(r));
-      const last = tt.ents[tt.ents.length - 1] as Entry;
-      assert.deepEqual(
-        msgs.map((m) => [m.type, m.to, m.term, m.index, m.logTerm]),
-        [
-          [MessageType.MsgVote, 2n, tt.wterm, last.index, last.term],
-          [MessageType.MsgVote, 3n, tt.wterm, last.index, last.term],
-        ],
-        `#${j}`,
-      );
-    }
-    // Reference: section 5.4.1
-  });
-
-  it('a voter denies its vote to a candidate whose log is less up-to-date than its own', () => {
-    const cases: { ents: Entry[]; logTerm: number; index: number; reject: boolean }[] = [
-      // Same last term: the longer log is more up-to-date.
-      { ents: entriesAt(1, 1), logTerm: 1, index: 1, reject: false },
-      { ents: entriesAt(1, 1), logTerm: 1, index: 2, reject: false },
-      { ents: entriesAt(1, 1, 1), logTerm: 1, index: 1, reject: true },
-      // The candidate's last term is later.
-      { ents: entriesAt(1, 1), logTerm: 2, index: 1, reject: false },
-      { ents: entriesAt(1, 1), logTerm: 2, index: 2, reject: false },
-      { ents: entriesAt(1, 1, 1), logTerm: 2, index: 1, reject: false },
-      // The voter's last term is later.
-      { ents: entriesAt(1, 2), logTerm: 1, index: 1, reject: true },
-      { ents: entriesAt(1, 2), logTerm: 1, index: 2, reject: true },
-      { ents: entriesAt(1, 2, 2), logTerm: 1, index: 1, reject: true },
-      { ents: entriesAt(1, 1, 1), logTerm: 1, index: 1, reject: true },
-    ];
-    for (const [i, tt] of cases.entries()) {
-      const s = storageWithPeers(ids(2));
-      s.append(tt.ents);
-      const r = newTestRaft(1n, s);
-
-      r.step(
-        newMessage({
-          type: MessageType.MsgVote,
-          from: 2n,
-          to: 1n,
-          term: 3,
-          logTerm: tt.logTerm,
-          index: tt.index,
-        }),
-      );
-
-      const msgs = readMessages(r);
-      assert.equal(msgs.length, 1, `#${i}`);
-      assert.equal(msgs[0]?.type, MessageType.MsgVoteResp, `#${i}`);
-      assert.equal(msgs[0]?.reject, tt.reject, `#${i}`);
-      assert.equal(r.vote, tt.reject ? NONE : 2n, `#${i}`);
-    }
-    // Reference: section 5.4.1
-  });
-
-  it('a leader commits only entries of its current term by counting replicas; earlier ones commit with them', () => {
-    const cases: { index: number; wcommit: number }[] = [
-      // Entries of earlier terms are not committed by counting...
-      { index: 1, wcommit: 0 },
-      { index: 2, wcommit: 0 },
-      // ...but once an entry of the current term is, everything before it is too.
-      { index: 3, wcommit: 3 },
-    ];
-    for (const [i, tt] of cases.entries()) {
-      const s = storageWithPeers(ids(2));
-      s.append(entriesAt(1, 1, 2));
-      const r = newTestRaft(1n, s);
-      r.loadState({ term: 2, vote: NONE, commit: 0 });
-      electLeader(r);
-      assert.equal(r.term, 3);
-      readMessages(r);
-      r.step(proposal(1n));
-
-      r.step(newMessage({ type: MessageType.MsgAppResp, from: 2n, to: 1n, term: r.term, index: tt.index }));
-
-      assert.equal(r.raftLog.committed, tt.wcommit, `#${i}`);
-      assert.equal(r.trk.progress.get(2n)?.state, ProgressState.Replicate, `#${i}`);
-    }
-    // Reference: section 5.4.2
   });
 });
 
