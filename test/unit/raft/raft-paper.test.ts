@@ -7,7 +7,9 @@
  * Each test has three parts: it builds the state the sentence starts from by hand (members constructed
  * over a MemoryStorage, state set through loadState/become*), drives the scenario with step() and
  * tick(), and checks the outgoing messages and the resulting state. Multi-member scenarios use the
- * small in-memory network of test-network.ts. Check-quorum and pre-vote are off: the paper has neither.
+ * small in-memory network of test-network.ts; the figure-3 guarantees are checked after every step of
+ * seeded runs under faults (figure3.ts). Check-quorum and pre-vote are off (the paper has neither)
+ * unless a test says why it needs them.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
