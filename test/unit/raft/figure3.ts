@@ -19,8 +19,8 @@ import { bytes, ids, storageWithPeers, testConfig, type TestRaftOptions } from '
  * - Log Matching (at the end): two logs with an entry of the same index and term agree up to it.
  *
  * Faults: message loss (a lost snapshot is reported as failed), duplication and reordering, random
- * timeouts, crash-restarts from storage, log compaction (so lagging members get snapshots), and
- * messages arriving between ready() and advance(). Afterwards the network heals and the group must
+ * timeouts, crash-restarts from storage, log compaction (so lagging members get snapshots), leadership
+ * transfers, and messages arriving between ready() and advance(). Afterwards the network heals and the group must
  * converge (liveness).
  */
 
@@ -204,6 +204,9 @@ export function runFigure3(o: Figure3Options): Figure3Stats {
       restart(member(BigInt(1 + rng.intn(size))));
     } else if (action < 30) {
       compact(member(BigInt(1 + rng.intn(size))));
+    } else if (action < 31) {
+      // A leadership transfer asked of a random member (a follower forwards it to its leader).
+      member(BigInt(1 + rng.intn(size))).node.transferLeader(BigInt(1 + rng.intn(size)));
     } else {
       for (let k = 1 + rng.intn(8); k > 0; k--) deliverRandom();
     }
