@@ -211,6 +211,31 @@ describe('flow control: Replicate', () => {
     }
   });
 
+  it('a heartbeat response also frees one append of a window full by bytes', () => {
+    const payload = 100;
+    const { r, pr } = replicatingLeader({
+      maxInflightMsgs: 256,
+      maxInflightBytes: 3 * payload,
+      maxSizePerMsgBytes: entrySizeBytes(newEntry({ data: new Uint8Array(payload) })),
+    });
+    // The empty entry of the term first, acknowledged, so that every append below is one payload.
+    r.bcastAppend();
+    r.step(appResp(1));
+    readMessages(r);
+    for (let i = 0; i < 5; i++) propose(r, new Uint8Array(payload));
+    assert.equal(appendsWithEntries(readMessages(r)).length, 3);
+    assert.equal(pr.inflights.totalBytes, 3 * payload);
+    assert.equal(pr.isPaused(), true);
+
+    r.step(heartbeatResp());
+    assert.deepEqual(
+      appendsWithEntries(readMessages(r)).map((m) => m.entries.map((e) => e.index)),
+      [[5]],
+    );
+    assert.equal(pr.inflights.length, 3);
+    assert.equal(pr.isPaused(), true);
+  });
+
   it('a heartbeat response does not touch a window that is not full', () => {
     const { r, pr } = replicatingLeader();
     propose(r);
