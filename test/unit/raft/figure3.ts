@@ -239,23 +239,26 @@ export function runFigure3(o: Figure3Options): Figure3Stats {
 
   // Liveness: once the network heals the group elects a leader, commits, and every member converges.
   const marker = `final-${o.seed}`;
-  let proposed = false;
   const lastApplied = (m: Member): number => m.history[m.history.length - 1]?.index ?? 0;
   const converged = (): boolean =>
     members.every(
       (m) => m.history.some((e) => e.data === marker) && lastApplied(m) === lastApplied(members[0] as Member),
     );
+  const holdsMarker = (m: Member): boolean =>
+    m.history.some((e) => e.data === marker) ||
+    m.node.raft.raftLog.allEntries().some((e) => decoder.decode(e.data) === marker);
   for (let round = 0; round < 1000 && !converged(); round++) {
     const msgs = pool;
     pool = [];
     for (const msg of msgs) deliver(msg);
     handleAll();
     check();
+    // (Re)propose the marker to the current leader unless it has it: an uncommitted proposal is lost
+    // legitimately when its leader is replaced.
     const leader = members.find((m) => m.node.raft.state === StateType.StateLeader);
-    if (leader !== undefined && !proposed) {
+    if (leader !== undefined && !holdsMarker(leader)) {
       try {
         leader.node.propose(bytes(marker));
-        proposed = true;
       } catch (e) {
         // The uncommitted tail may be full until the new leader commits it: try again later.
         if (!isRaftError(e, 'ErrProposalDropped')) throw e;
