@@ -1195,10 +1195,11 @@ describe('Raft paper §8: client interaction', () => {
 describe('Raft paper figure 3: the guarantees hold at all times', () => {
   // figure3.ts: five members under loss, duplication, reordering, timeouts, crash-restarts and log
   // compaction, checked after every step; then the network heals and they must converge.
-  const configs: [string, TestRaftOptions][] = [
-    ['as in the paper (no pre-vote, no check-quorum, no limits)', {}],
+  const configs: [string, number, TestRaftOptions][] = [
+    ['five members as in the paper (no pre-vote, no check-quorum, no limits)', 5, {}],
     [
-      'with pre-vote, check-quorum and tight flow-control limits',
+      'five members with pre-vote, check-quorum and tight flow-control limits',
+      5,
       {
         checkQuorum: true,
         preVote: true,
@@ -1208,12 +1209,17 @@ describe('Raft paper figure 3: the guarantees hold at all times', () => {
         maxUncommittedEntriesBytes: 100,
       },
     ],
+    [
+      'four members (an even group) with check-quorum and short election timeouts',
+      4,
+      { checkQuorum: true, electionTicks: 3 },
+    ],
   ];
-  for (const [name, raft] of configs) {
+  for (const [name, size, raft] of configs) {
     it(`Election Safety, Leader Completeness, State Machine Safety, Log Matching: ${name}`, () => {
       const total = { leaders: 0, committed: 0, snapshotsInstalled: 0 };
       for (let seed = 1; seed <= 25; seed++) {
-        const stats = runFigure3({ seed, steps: 500, raft });
+        const stats = runFigure3({ seed, steps: 500, size, raft });
         total.leaders += stats.leaders;
         total.committed += stats.committed;
         total.snapshotsInstalled += stats.snapshotsInstalled;
