@@ -95,6 +95,11 @@ function replayFlags(o: OptionOverrides): string {
 }
 
 function main(): number {
+  // `npm run sim -- --seed N | head` closes the pipe early: that is not a failure.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const args = parseArgs(process.argv.slice(2));
   const out = (s: string): void => void process.stdout.write(s + '\n');
   if (args.seed !== undefined) {

@@ -85,6 +85,11 @@ export class ReadyLoop {
     if (m?.node === undefined || m.incarnation !== incarnation || m.inFlight === undefined) return;
     const before = m.disk.hardState;
     const w = m.disk.fsync();
+    if (this.sim.trace.verbose) {
+      this.sim.log(
+        `${m.name} fsync done: ${w.entries.length} entries, sending ${m.inFlight.messages.length}`,
+      );
+    }
     checkHardStateStep(before, m.disk.hardState, m.name);
     this.checkPersisted(m, w);
     this.complete(m);

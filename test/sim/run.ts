@@ -1,7 +1,7 @@
 import { Prng } from '../../server/src/raft/rng.js';
 import { InvariantViolation } from './checkers/violation.js';
 import { convergenceGap } from './checkers/convergence.js';
-import { describeOptions, swarmOptions, type OptionOverrides, type SimOptions } from './options.js';
+import { swarmOptions, type OptionOverrides, type SimOptions } from './options.js';
 import { Simulator } from './simulator.js';
 import type { Stats } from './stats.js';
 
@@ -29,7 +29,6 @@ export function runSeed(seed: number, over: OptionOverrides, sink?: (line: strin
   const rng = new Prng(seed);
   const o = swarmOptions(seed, rng, over);
   const sim = new Simulator(o, rng, sink);
-  sim.log(`SEED=${seed} ${describeOptions(o)}`);
   try {
     for (let i = 0; i < o.steps; i++) if (!sim.step()) break;
     sim.phase = 'liveness';

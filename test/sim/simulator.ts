@@ -15,7 +15,7 @@ import { Member } from './member.js';
 import { Membership } from './membership.js';
 import { Nemesis } from './nemesis.js';
 import { Network } from './network.js';
-import type { SimOptions } from './options.js';
+import { describeOptions, type SimOptions } from './options.js';
 import { ReadyLoop } from './ready-loop.js';
 import { emptyStats, type Stats } from './stats.js';
 import { Trace } from './trace.js';
@@ -69,6 +69,7 @@ export class Simulator {
     sink: ((line: string) => void) | undefined,
   ) {
     this.trace = new Trace(TRACE_RECENT_LINES, sink);
+    this.log(`SEED=${o.seed} ${describeOptions(o)}`);
     this.network = new Network(rng.fork(), {
       delayMinTime: o.messageDelayMinTime,
       delayMaxTime: o.messageDelayMaxTime,
