@@ -114,6 +114,12 @@ export class Raft {
     assertConfStatesEquivalent(confState, cs);
 
     if (!isEmptyHardState(hardState)) this.loadState(hardState);
+    if (c.applied > this.raftLog.committed) {
+      // Only committed entries are ever applied, so an applied index above the saved commit index
+      // means the commit index was not synced (a Ready that only moves it has mustSync false) while
+      // the state machine was. The entries must still be in the log.
+      this.raftLog.commitTo(c.applied);
+    }
     if (c.applied > 0) this.raftLog.appliedTo(c.applied);
     this.becomeFollower(this.term, NONE);
 
