@@ -99,7 +99,11 @@ export class Membership {
       return;
     }
     const cc = this.choose([...lc.cfg.voters.incoming.voters], [...lc.cfg.learners]);
-    if (cc !== undefined) this.propose(lc.leader, cc);
+    if (cc === undefined) return;
+    // Mostly at the leader; sometimes at another member, so the change travels as a forwarded MsgProp.
+    const active = sim.activeMembers();
+    const at = sim.rng.chance(0.3) && active.length > 0 ? active[sim.rng.intn(active.length)]! : lc.leader;
+    this.propose(at, cc);
   }
 
   /** Liveness phase: no churn, but an explicit joint configuration must still be left. */
@@ -109,17 +113,17 @@ export class Membership {
     if (lc !== undefined && lc.cfg.voters.isJoint && !lc.cfg.autoLeave) this.propose(lc.leader, leaveJoint());
   }
 
-  private propose(leader: Member, cc: ConfChangeV2): void {
+  private propose(at: Member, cc: ConfChangeV2): void {
     try {
-      leader.node!.proposeConfChange(cc);
+      at.node!.proposeConfChange(cc);
     } catch (e) {
       if (!isRaftError(e, 'ErrProposalDropped')) throw e;
-      this.sim.log(`${leader.name} propose conf change ${describeConfChange(cc)}: dropped`);
+      this.sim.log(`${at.name} propose conf change ${describeConfChange(cc)}: dropped`);
       return;
     }
-    this.sim.log(`${leader.name} propose conf change ${describeConfChange(cc)}`);
+    this.sim.log(`${at.name} propose conf change ${describeConfChange(cc)}`);
     this.pendingSince = this.sim.now;
-    this.sim.drive(leader);
+    this.sim.drive(at);
   }
 
   private choose(voters: bigint[], learners: bigint[]): ConfChangeV2 | undefined {

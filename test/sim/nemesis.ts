@@ -107,8 +107,10 @@ export class Nemesis {
     if (leader?.node === undefined) return;
     const st = leader.node.status();
     if (st.softState.raftState !== StateType.StateLeader) return;
+    // Mostly to another voter; sometimes to a learner or to itself, which the core must refuse.
     const voters = [...st.config.voters.ids()].filter((id) => id !== leader.id);
-    const to = this.pick(voters);
+    const odd = [leader.id, ...st.config.learners];
+    const to = this.pick(sim.rng.chance(0.1) ? odd : voters);
     if (to === undefined) return;
     sim.log(`${leader.name} transfer leadership to n${to}`);
     leader.node.transferLeader(to);
