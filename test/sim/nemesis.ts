@@ -122,6 +122,11 @@ export class Nemesis {
     const { sim } = this;
     sim.network.healAll();
     sim.log('network: heal all (no more drops, duplicates, partitions)');
+    if (sim.o.mutation === 'network-never-heals') {
+      const ids = [...sim.members.keys()];
+      for (const id of ids) sim.network.isolate(id, ids);
+      sim.log('network: MUTATION: every link cut');
+    }
     for (const m of [...sim.members.values()] as Member[]) {
       m.pausedUntil = 0;
       if (!m.up && !m.removed) sim.startMember(m);

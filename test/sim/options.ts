@@ -8,14 +8,18 @@ import type { Prng } from '../../server/src/raft/rng.js';
  *   notices this one: a leader's commit index beyond the follower's log trips its assertion.)
  * - `disk-corrupts-entry`: a restarted member reads back its last committed entry with one byte more
  *   (a torn write that passed the CRC): the entry it re-applies differs from the committed one.
+ * - `network-never-heals`: the liveness phase cuts every link instead of healing the network, so no
+ *   leader can be elected: the liveness checker must report it.
  * - `misdeliver-votes`: the network also hands every granted vote to every other member, as if it came
  *   from the voter, so two candidates of one term can both win.
  */
-export type Mutation = 'none' | 'disk-forgets-on-restart' | 'disk-corrupts-entry' | 'misdeliver-votes';
+export type Mutation =
+  'none' | 'disk-forgets-on-restart' | 'disk-corrupts-entry' | 'misdeliver-votes' | 'network-never-heals';
 export const MUTATIONS: readonly Mutation[] = [
   'disk-forgets-on-restart',
   'disk-corrupts-entry',
   'misdeliver-votes',
+  'network-never-heals',
 ];
 
 /**

@@ -105,6 +105,7 @@ describe('raft simulator', () => {
     { mutation: 'misdeliver-votes', caughtBy: /^election-safety$/ },
     { mutation: 'disk-corrupts-entry', caughtBy: /^committed-entry-changed$/ },
     { mutation: 'disk-forgets-on-restart', caughtBy: /./ },
+    { mutation: 'network-never-heals', caughtBy: /^liveness$/ },
   ];
   for (const { mutation, caughtBy } of mutations) {
     it(`catches the ${mutation} mutation within 20 seeds`, () => {
