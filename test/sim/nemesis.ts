@@ -61,7 +61,10 @@ export class Nemesis {
   }
 
   private crashOne(): void {
-    const victim = this.pick(this.sim.upMembers());
+    // A third of the crashes hit the leader: leader changes in quick succession are where the subtle
+    // cases live (an entry of an old term replicated again by a later leader, Figure 3.7).
+    const leader = this.sim.rng.chance(0.3) ? this.sim.leader() : undefined;
+    const victim = leader ?? this.pick(this.sim.upMembers());
     if (victim === undefined || !this.withinBudget(victim.id)) return;
     this.sim.stats.crashes++;
     this.sim.crashMember(victim);
