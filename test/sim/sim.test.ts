@@ -4,7 +4,7 @@
 // side and requires the checkers to notice within a few seeds (a simulator that cannot fail proves
 // nothing).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -83,6 +83,37 @@ describe('raft simulator', () => {
     assert.ok(first.split('\n').length > 500, 'the replay prints one line per event');
     assert.match(first, /SEED=77 ok /);
     assert.equal(run(), first);
+  });
+
+  it('CLI: per-seed lines and a summary; a failure prints SEED=, the invariant, the last events, and exits 1', () => {
+    const main = path.join(here, 'main.js');
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT'));
+    const ok = spawnSync(process.execPath, [main, '--seeds', '3', '--from', '10', '--steps', '500'], {
+      encoding: 'utf8',
+      env,
+    });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(
+      ok.stdout,
+      /^SEED=10 ok .*\nSEED=11 ok .*\nSEED=12 ok .*\nsim: 3 seeds ok \(10\.\.12\) proposals committed=\d+ /,
+    );
+    assert.match(
+      ok.stdout,
+      /reads checked=\d+ elections=\d+ crashes=\d+ partitions=\d+ snapshots sent=\d+ .* time=/,
+    );
+    const bad = spawnSync(process.execPath, [main, '--seeds', '20', '--mutation', 'misdeliver-votes'], {
+      encoding: 'utf8',
+      env,
+    });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /SEED=\d+ invariant broken: election-safety\n.*two leaders in term/);
+    assert.match(
+      bad.stdout,
+      /last events:\n(.*\n){20,}replay: npm run sim -- --seed \d+ --mutation misdeliver-votes\n$/,
+    );
+    const usage = spawnSync(process.execPath, [main, '--members', '4'], { encoding: 'utf8', env });
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /--members must be 3 or 5/);
   });
 
   it('uses no wall clock and no unseeded randomness in the core or the simulated run', () => {
