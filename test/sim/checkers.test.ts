@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AckedWrites } from './checkers/acked-writes.js';
 import { checkAppliedDurable } from './checkers/applied-durable.js';
+import { checkAppliedIndex } from './checkers/applied-index.js';
 import { AppliedState } from './checkers/applied-state.js';
 import { CommittedLog } from './checkers/committed-log.js';
 import { ElectionSafety } from './checkers/election-safety.js';
@@ -171,5 +172,10 @@ describe('sim checkers', () => {
     checkLeaderCompleteness(4, leaderLog(3, [2, 3]), committed, 'n2'); // index 2 is under its snapshot
     violates('leader-completeness', () => checkLeaderCompleteness(4, leaderLog(2, [1]), committed, 'n2'));
     violates('leader-completeness', () => checkLeaderCompleteness(4, leaderLog(2, [1, 3]), committed, 'n2'));
+  });
+
+  it("the core's applied index follows the state machine's", () => {
+    checkAppliedIndex(7, 7, 'n1');
+    violates('applied-index', () => checkAppliedIndex(6, 7, 'n1'));
   });
 });

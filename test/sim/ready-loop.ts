@@ -10,6 +10,7 @@ import {
 import { assert } from '../../server/src/util/assert.js';
 import { AppState } from './app-state.js';
 import { checkAppliedDurable } from './checkers/applied-durable.js';
+import { checkAppliedIndex } from './checkers/applied-index.js';
 import { checkHardStateStep } from './checkers/hard-state.js';
 import { checkLeaderCompleteness } from './checkers/leader-completeness.js';
 import { describeConfChange, describeEntries, describeState, entryDigest } from './describe.js';
@@ -107,6 +108,7 @@ export class ReadyLoop {
     }
     m.node!.advance();
     m.inFlight = undefined;
+    checkAppliedIndex(m.node!.status().applied, m.app.appliedIndex, m.name);
     this.sim.workload.serveReads(m);
     const snapIndex = m.maybeSnapshot(this.sim.o);
     if (snapIndex > 0)
