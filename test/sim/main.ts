@@ -137,7 +137,8 @@ function main(): number {
       `proposals committed=${total.proposalsCommitted} acked=${total.proposalsAcked} ` +
       `reads checked=${total.readsChecked} elections=${total.elections} crashes=${total.crashes} ` +
       `partitions=${total.partitions} snapshots sent=${total.snapshotsSent} ` +
-      `conf changes=${total.confChanges} steps=${total.steps} time=${secs}s`,
+      `conf changes=${total.confChanges} steps=${total.steps} ` +
+      `slowest convergence=${total.convergeElectionTimeouts.toFixed(1)} election timeouts time=${secs}s`,
   );
   return 0;
 }

@@ -35,7 +35,8 @@ export function runSeed(seed: number, over: OptionOverrides, sink?: (line: strin
     sim.log('--- liveness phase ---');
     sim.nemesis.healEverything();
     for (let i = 0; i < o.livenessProposals; i++) sim.workload.propose(true);
-    const deadline = sim.now + o.livenessTimeMax;
+    const healedAt = sim.now;
+    const deadline = healedAt + o.livenessTimeMax;
     let gap: string | undefined = 'not checked';
     for (let i = 0; sim.now <= deadline; i++) {
       if (!sim.step()) break;
@@ -50,6 +51,7 @@ export function runSeed(seed: number, over: OptionOverrides, sink?: (line: strin
       );
     }
     sim.fullCheck();
+    sim.stats.convergeElectionTimeouts = (sim.now - healedAt) / (o.electionTicks * o.tickIntervalTime);
     sim.log(`converged at ${sim.now}`);
   } catch (e) {
     const invariant =

@@ -11,6 +11,8 @@ export interface Stats {
   confChanges: number;
   messages: number;
   simTime: number;
+  /** Simulated time the liveness phase took to converge, in election timeouts. */
+  convergeElectionTimeouts: number;
 }
 
 export function emptyStats(): Stats {
@@ -26,17 +28,21 @@ export function emptyStats(): Stats {
     confChanges: 0,
     messages: 0,
     simTime: 0,
+    convergeElectionTimeouts: 0,
   };
 }
 
+/** Sums the counters; the convergence time keeps the maximum. */
 export function addStats(into: Stats, s: Stats): void {
-  for (const k of Object.keys(into) as (keyof Stats)[]) into[k] += s[k];
+  for (const k of Object.keys(into) as (keyof Stats)[]) {
+    into[k] = k === 'convergeElectionTimeouts' ? Math.max(into[k], s[k]) : into[k] + s[k];
+  }
 }
 
 export function describeStats(s: Stats): string {
   return (
     `steps=${s.steps} committed=${s.proposalsCommitted} acked=${s.proposalsAcked} reads=${s.readsChecked} ` +
     `elections=${s.elections} crashes=${s.crashes} partitions=${s.partitions} snapshots=${s.snapshotsSent} ` +
-    `confChanges=${s.confChanges} messages=${s.messages}`
+    `confChanges=${s.confChanges} messages=${s.messages} converged=${s.convergeElectionTimeouts.toFixed(1)}ET`
   );
 }
