@@ -63,12 +63,12 @@ describe('sim checkers', () => {
 
   it('committed entries never change', () => {
     const c = new CommittedLog();
-    c.observe(3, 1, 'a', 'n1 apply');
-    c.observe(3, 1, 'a', 'n2 persisted commit');
+    c.observe(3, 1, 'a', 'n1 apply', 1);
+    c.observe(3, 1, 'a', 'n2 persisted commit', 2);
     c.observeTerm(3, 1, 'n3 snapshot');
     assert.equal(c.highest, 3);
-    violates('committed-entry-changed', () => c.observe(3, 2, 'b', 'n3 apply'));
-    violates('committed-entry-changed', () => c.observe(3, 1, 'b', 'n3 apply'));
+    violates('committed-entry-changed', () => c.observe(3, 2, 'b', 'n3 apply', 2));
+    violates('committed-entry-changed', () => c.observe(3, 1, 'b', 'n3 apply', 2));
     violates('committed-entry-changed', () => c.observeTerm(3, 2, 'n3 snapshot'));
   });
 
@@ -157,9 +157,12 @@ describe('sim checkers', () => {
 
   it('leader completeness: a new leader holds every entry committed in earlier terms', () => {
     const committed = new CommittedLog();
-    committed.observe(2, 1, 'a', 'n1');
-    committed.observe(3, 2, 'b', 'n1');
-    committed.observe(4, 5, 'c', 'n1'); // committed in a later term than the leader below: not required
+    committed.observe(2, 1, 'a', 'n1', 1);
+    committed.observe(3, 2, 'b', 'n1', 2);
+    committed.observe(4, 5, 'c', 'n1', 5); // committed in a later term than the leader below: not required
+    // An entry of term 1 committed by the leader of term 6: a leader of term 4 may lack it (it won its
+    // election before that commit), a leader of term 7 may not.
+    committed.observe(5, 1, 'd', 'n1', 6);
     const leaderLog = (
       first: number,
       terms: number[],
@@ -169,6 +172,9 @@ describe('sim checkers', () => {
       term: (i) => terms[i - first]!,
     });
     checkLeaderCompleteness(4, leaderLog(2, [1, 2]), committed, 'n2');
+    violates('leader-completeness', () =>
+      checkLeaderCompleteness(7, leaderLog(2, [1, 2, 5, 6]), committed, 'n2'),
+    );
     checkLeaderCompleteness(4, leaderLog(3, [2, 3]), committed, 'n2'); // index 2 is under its snapshot
     violates('leader-completeness', () => checkLeaderCompleteness(4, leaderLog(2, [1]), committed, 'n2'));
     violates('leader-completeness', () => checkLeaderCompleteness(4, leaderLog(2, [1, 3]), committed, 'n2'));

@@ -133,7 +133,7 @@ export class ReadyLoop {
     for (let i = Math.max(m.commitChecked + 1, d.firstIndex); i <= commit; i++) {
       const e = d.entryAt(i);
       if (e !== undefined)
-        this.sim.committed.observe(i, e.term, entryDigest(e), `${m.name} persisted commit`);
+        this.sim.committed.observe(i, e.term, entryDigest(e), `${m.name} persisted commit`, d.hardState.term);
     }
     if (commit > m.commitChecked) m.commitChecked = commit;
   }
@@ -147,7 +147,7 @@ export class ReadyLoop {
   }
 
   private applyEntry(m: Member, e: Entry): void {
-    this.sim.committed.observe(e.index, e.term, entryDigest(e), `${m.name} apply`);
+    this.sim.committed.observe(e.index, e.term, entryDigest(e), `${m.name} apply`, m.disk.hardState.term);
     checkAppliedDurable(m.disk, e, m.name);
     if (e.type === EntryType.EntryNormal) {
       const id = decodeProposal(e.data);

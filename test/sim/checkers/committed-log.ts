@@ -7,7 +7,15 @@ import { InvariantViolation } from './violation.js';
  * later report must match.
  */
 export class CommittedLog {
-  private readonly byIndex = new Map<number, { term: number; digest: string; source: string }>();
+  /**
+   * index → the committed entry, and `committedBy`: the reporter's current term at the first report,
+   * an upper bound of the term whose leader committed it (whoever learns a commit index has a term at
+   * least that leader's). An entry of an old term may be committed by a later leader.
+   */
+  private readonly byIndex = new Map<
+    number,
+    { term: number; digest: string; source: string; committedBy: number }
+  >();
   /** The highest index known committed. */
   highest = 0;
 
@@ -15,10 +23,10 @@ export class CommittedLog {
     return this.byIndex.size;
   }
 
-  observe(index: number, term: number, digest: string, source: string): void {
+  observe(index: number, term: number, digest: string, source: string, reporterTerm: number): void {
     const prev = this.byIndex.get(index);
     if (prev === undefined) {
-      this.byIndex.set(index, { term, digest, source });
+      this.byIndex.set(index, { term, digest, source, committedBy: reporterTerm });
       if (index > this.highest) this.highest = index;
       return;
     }
@@ -44,5 +52,10 @@ export class CommittedLog {
 
   termAt(index: number): number | undefined {
     return this.byIndex.get(index)?.term;
+  }
+
+  /** An upper bound of the term in which the entry at `index` was committed (undefined: not known). */
+  committedByTerm(index: number): number | undefined {
+    return this.byIndex.get(index)?.committedBy;
   }
 }
