@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { crc32c } from '../util/crc32c.js';
 
 /**
@@ -23,8 +23,8 @@ export function decodeSnapFile(bytes: Uint8Array): Uint8Array {
     const r = new BinaryReader(bytes);
     while (r.pos < r.len) {
       const [field, wireType] = r.tag();
-      if (field === 1 && wireType === 0) crc = r.uint32();
-      else if (field === 2 && wireType === 2) data = r.bytes();
+      if (field === 1 && wireType === WireType.Varint) crc = r.uint32();
+      else if (field === 2 && wireType === WireType.LengthDelimited) data = r.bytes();
       else r.skip(wireType);
     }
   } catch (e) {
