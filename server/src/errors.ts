@@ -21,7 +21,24 @@ export type EtcdErrorCode =
   | 'ErrNoSpace'
   | 'ErrStopped'
   | 'ErrTimeout'
-  | 'ErrCorrupt';
+  | 'ErrCorrupt'
+  | 'ErrNoLeader'
+  | 'ErrNotLeader'
+  | 'ErrLeaderChanged'
+  | 'ErrTimeoutDueToLeaderFail'
+  | 'ErrTimeoutDueToConnectionLost'
+  | 'ErrUnhealthy'
+  | 'ErrNotSupportedForLearner'
+  | 'ErrBadLeaderTransferee'
+  | 'ErrMemberExist'
+  | 'ErrPeerURLExist'
+  | 'ErrMemberNotEnoughStarted'
+  | 'ErrMemberBadURLs'
+  | 'ErrMemberNotFound'
+  | 'ErrMemberNotLearner'
+  | 'ErrLearnerNotReady'
+  | 'ErrTooManyLearners'
+  | 'ErrClusterIdMismatch';
 
 export class EtcdError extends Error {
   override readonly name = 'EtcdError';

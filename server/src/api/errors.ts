@@ -51,6 +51,44 @@ export const WIRE_ERRORS: Record<EtcdErrorCode | MvccErrorCode, WireError> = {
   ErrStopped: { code: status.UNAVAILABLE, message: 'etcdserver: server stopped' },
   ErrTimeout: { code: status.UNAVAILABLE, message: 'etcdserver: request timed out' },
   ErrCorrupt: { code: status.DATA_LOSS, message: 'etcdserver: corrupt cluster' },
+  ErrNoLeader: { code: status.UNAVAILABLE, message: 'etcdserver: no leader' },
+  ErrNotLeader: { code: status.FAILED_PRECONDITION, message: 'etcdserver: not leader' },
+  ErrLeaderChanged: { code: status.UNAVAILABLE, message: 'etcdserver: leader changed' },
+  ErrTimeoutDueToLeaderFail: {
+    code: status.UNAVAILABLE,
+    message: 'etcdserver: request timed out, possibly due to previous leader failure',
+  },
+  ErrTimeoutDueToConnectionLost: {
+    code: status.UNAVAILABLE,
+    message: 'etcdserver: request timed out, possibly due to connection lost',
+  },
+  ErrUnhealthy: { code: status.UNAVAILABLE, message: 'etcdserver: unhealthy cluster' },
+  ErrNotSupportedForLearner: {
+    code: status.FAILED_PRECONDITION,
+    message: 'etcdserver: rpc not supported for learner',
+  },
+  ErrBadLeaderTransferee: { code: status.FAILED_PRECONDITION, message: 'etcdserver: bad leader transferee' },
+  ErrMemberExist: { code: status.FAILED_PRECONDITION, message: 'etcdserver: member ID already exist' },
+  ErrPeerURLExist: { code: status.FAILED_PRECONDITION, message: 'etcdserver: Peer URLs already exists' },
+  ErrMemberNotEnoughStarted: {
+    code: status.FAILED_PRECONDITION,
+    message: 'etcdserver: re-configuration failed due to not enough started members',
+  },
+  ErrMemberBadURLs: { code: status.INVALID_ARGUMENT, message: 'etcdserver: given member URLs are invalid' },
+  ErrMemberNotFound: { code: status.NOT_FOUND, message: 'etcdserver: member not found' },
+  ErrMemberNotLearner: {
+    code: status.FAILED_PRECONDITION,
+    message: 'etcdserver: can only promote a learner member',
+  },
+  ErrLearnerNotReady: {
+    code: status.FAILED_PRECONDITION,
+    message: 'etcdserver: can only promote a learner member which is in sync with leader',
+  },
+  ErrTooManyLearners: {
+    code: status.FAILED_PRECONDITION,
+    message: 'etcdserver: too many learner members in cluster',
+  },
+  ErrClusterIdMismatch: { code: status.FAILED_PRECONDITION, message: 'etcdserver: cluster ID mismatch' },
 };
 
 /** Converts anything thrown by the server into the gRPC error a client sees. */

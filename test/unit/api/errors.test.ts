@@ -34,6 +34,35 @@ const ETCD: Record<EtcdErrorCode | MvccErrorCode, [status, string]> = {
   ErrStopped: [status.UNAVAILABLE, 'etcdserver: server stopped'],
   ErrTimeout: [status.UNAVAILABLE, 'etcdserver: request timed out'],
   ErrCorrupt: [status.DATA_LOSS, 'etcdserver: corrupt cluster'],
+  ErrNoLeader: [status.UNAVAILABLE, 'etcdserver: no leader'],
+  ErrNotLeader: [status.FAILED_PRECONDITION, 'etcdserver: not leader'],
+  ErrLeaderChanged: [status.UNAVAILABLE, 'etcdserver: leader changed'],
+  ErrTimeoutDueToLeaderFail: [
+    status.UNAVAILABLE,
+    'etcdserver: request timed out, possibly due to previous leader failure',
+  ],
+  ErrTimeoutDueToConnectionLost: [
+    status.UNAVAILABLE,
+    'etcdserver: request timed out, possibly due to connection lost',
+  ],
+  ErrUnhealthy: [status.UNAVAILABLE, 'etcdserver: unhealthy cluster'],
+  ErrNotSupportedForLearner: [status.FAILED_PRECONDITION, 'etcdserver: rpc not supported for learner'],
+  ErrBadLeaderTransferee: [status.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'],
+  ErrMemberExist: [status.FAILED_PRECONDITION, 'etcdserver: member ID already exist'],
+  ErrPeerURLExist: [status.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists'],
+  ErrMemberNotEnoughStarted: [
+    status.FAILED_PRECONDITION,
+    'etcdserver: re-configuration failed due to not enough started members',
+  ],
+  ErrMemberBadURLs: [status.INVALID_ARGUMENT, 'etcdserver: given member URLs are invalid'],
+  ErrMemberNotFound: [status.NOT_FOUND, 'etcdserver: member not found'],
+  ErrMemberNotLearner: [status.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member'],
+  ErrLearnerNotReady: [
+    status.FAILED_PRECONDITION,
+    'etcdserver: can only promote a learner member which is in sync with leader',
+  ],
+  ErrTooManyLearners: [status.FAILED_PRECONDITION, 'etcdserver: too many learner members in cluster'],
+  ErrClusterIdMismatch: [status.FAILED_PRECONDITION, 'etcdserver: cluster ID mismatch'],
 };
 
 describe('WIRE_ERRORS', () => {
