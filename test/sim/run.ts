@@ -18,6 +18,8 @@ export interface SeedResult {
 
 /** Events checked for convergence in the liveness phase, between two checks. */
 const CONVERGENCE_CHECK_INTERVAL_STEPS = 16;
+/** Events in the liveness phase, at most (its real bound is `livenessTimeMax` of simulated time). */
+const LIVENESS_STEPS_MAX = 5_000_000;
 
 /**
  * Runs one seed: the safety phase (`steps` events under faults and churn), then the liveness phase
@@ -38,7 +40,7 @@ export function runSeed(seed: number, over: OptionOverrides, sink?: (line: strin
     const healedAt = sim.now;
     const deadline = healedAt + o.livenessTimeMax;
     let gap: string | undefined = 'not checked';
-    for (let i = 0; sim.now <= deadline; i++) {
+    for (let i = 0; sim.now <= deadline && i < LIVENESS_STEPS_MAX; i++) {
       if (!sim.step()) break;
       if (i % CONVERGENCE_CHECK_INTERVAL_STEPS !== 0) continue;
       gap = sim.workload.unappliedLiveness(sim.upMembers()) ?? convergenceGap([...sim.members.values()]);
