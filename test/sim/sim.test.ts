@@ -58,8 +58,9 @@ function runRange(from: number, count: number, over: OptionOverrides): { seeds: 
 
 describe('raft simulator', () => {
   for (const b of BUDGET) {
-    it(`seeds ${b.from}..${b.from + b.count - 1}: ${b.name}`, () => {
+    it(`seeds ${b.from}..${b.from + b.count - 1}: ${b.name}`, (t) => {
       const { seeds, committed } = runRange(b.from, b.count, b.over);
+      t.diagnostic(`${seeds} seeds passed, ${committed} proposals committed`);
       assert.ok(seeds >= b.count - KNOWN_FAILING.size);
       // The workload must actually get through: a simulator that commits nothing checks nothing.
       assert.ok(committed > seeds * 10, `only ${committed} proposals committed over ${seeds} seeds`);
