@@ -21,8 +21,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const KNOWN_FAILING = new Set<number>([]);
 
 /**
- * The budget, measured on the 2-core machine with nothing else running: about 11 ms per 1500-step seed
- * with 3 voters, 13 ms with 5, 70 ms per 10 000-step seed; about 110 s for the whole file.
+ * The budget, measured on the 2-core machine with nothing else running: about 12 ms per 1500-step seed
+ * with 3 voters, 15 ms with 5, 70 ms per 10 000-step seed; about 130 s for the whole directory.
  */
 const BUDGET: { name: string; from: number; count: number; over: OptionOverrides }[] = [
   { name: '3 voters (+0-2 learners), 1500 steps', from: 1, count: 4000, over: { members: 3, steps: 1500 } },
