@@ -34,9 +34,15 @@ export class Transport {
     try {
       m.node.step(msg);
     } catch (e) {
-      // Operating errors of step (a response from a removed peer, a local message) are ignored, as
-      // etcd's server does; anything else is a bug in the core and ends the run.
-      if (!(e instanceof RaftError)) throw e;
+      // The operating errors step() may return for a message from the network are ignored, as etcd's
+      // server does: a message from a member no longer in the configuration, and a forwarded proposal
+      // that cannot be accepted here. Anything else (another code, an assertion) is a bug in the core and
+      // ends the run.
+      const expected =
+        e instanceof RaftError &&
+        (e.code === 'ErrStepPeerNotFound' ||
+          (e.code === 'ErrProposalDropped' && msg.type === MessageType.MsgProp));
+      if (!expected) throw e;
       this.sim.log(`${m.name} step: ${e.code}`);
     }
     this.sim.drive(m);
