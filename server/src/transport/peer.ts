@@ -312,6 +312,19 @@ export class Peer {
     this.writer.detach();
     const session = this.session;
     this.session = undefined;
-    if (session !== undefined && !session.destroyed) session.destroy();
+    if (session !== undefined) destroyLater(session);
   }
+}
+
+/**
+ * Destroys an HTTP/2 session or stream on the next turn, never from inside one of its own event handlers.
+ * Node 20's http2 spins forever (RstStream → SendPendingData, memory growing) when a session whose
+ * socket the peer just closed is destroyed re-entrantly from a stream's 'close'/'error' handler while
+ * another stream still has data queued (seen with a snapshot in flight). Deferring lets Node finish its
+ * own teardown first; destroying an already destroyed session is skipped.
+ */
+export function destroyLater(target: { destroyed: boolean; destroy(): void }): void {
+  setImmediate(() => {
+    if (!target.destroyed) target.destroy();
+  });
 }

@@ -43,7 +43,9 @@ export async function receiveSnapshot(o: SnapshotReceiveOptions): Promise<Receiv
     let headerBytes = 0;
     let message: Message | undefined;
     let received = 0;
-    for await (const raw of o.stream) {
+    // destroyOnReturn: false keeps the stream usable when the loop throws, so the caller can still
+    // answer 400 instead of resetting the stream.
+    for await (const raw of o.stream.iterator({ destroyOnReturn: false })) {
       let chunk = raw as Buffer;
       o.onReceivedBytes(chunk.length);
       if (message === undefined) {

@@ -60,7 +60,10 @@ export function sendSnapshot(o: SnapshotSendOptions): Promise<number> {
       clearTimeout(timer);
       o.signal.removeEventListener('abort', onAbort);
       if (err !== undefined) {
-        if (!req.destroyed) req.close(constants.NGHTTP2_CANCEL);
+        // Deferred for the reason destroyLater (peer.ts) gives: never reset re-entrantly.
+        setImmediate(() => {
+          if (!req.destroyed) req.close(constants.NGHTTP2_CANCEL);
+        });
         reject(err);
       } else {
         resolve(data.length);
