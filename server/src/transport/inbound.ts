@@ -42,6 +42,8 @@ export interface InboundStats {
   requestsRefused: number;
   streamsBroken: number;
   snapshotsReceived: number;
+  /** Largest single piece of snapshot data held and written at once: bounded by the HTTP/2 window. */
+  snapshotWriteBytesMax: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export class InboundHandler {
     requestsRefused: 0,
     streamsBroken: 0,
     snapshotsReceived: 0,
+    snapshotWriteBytesMax: 0,
   };
 
   constructor(private readonly d: InboundDeps) {}
@@ -271,6 +274,9 @@ export class InboundHandler {
         frameBytesMax: this.d.limits.frameBytesMax,
         snapshotDir: this.d.snapshotDir,
         onReceivedBytes: (n) => this.d.metrics.receivedBytes.inc(label, n),
+        onDataWritten: (n) => {
+          this.stats.snapshotWriteBytesMax = Math.max(this.stats.snapshotWriteBytesMax, n);
+        },
       });
       delivered = payload.path;
       this.d.logger.info('received and saved database snapshot', {

@@ -18,6 +18,8 @@ export interface SnapshotReceiveOptions {
   frameBytesMax: number;
   snapshotDir: string;
   onReceivedBytes(n: number): void;
+  /** Called per write to the file, with its size (tests check the pieces stay small). */
+  onDataWritten(n: number): void;
 }
 
 export interface ReceivedSnapshot {
@@ -79,6 +81,7 @@ export async function receiveSnapshot(o: SnapshotReceiveOptions): Promise<Receiv
       }
       hash.update(chunk);
       await fh.write(chunk);
+      o.onDataWritten(chunk.length);
     }
     if (message === undefined)
       throw new TransportError('ErrMessageDecode', 'snapshot body ended inside its header');

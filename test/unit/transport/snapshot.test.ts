@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { connect } from 'node:http2';
+import { connect, createServer, type ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { after, afterEach, describe, it } from 'node:test';
 import { encodeMessage } from '../../../server/src/raftpb/codec.js';
 import { encodeFrames } from '../../../server/src/transport/frame.js';
@@ -169,6 +170,62 @@ describe('transport: snapshots', () => {
       assert.deepEqual(a.raft.snapshotReports.at(-1), { id: 3n, ok: true });
       assert.equal(c.raft.snapshots.length, 1);
       assert.equal(c.raft.snapshots[0]?.m.snapshot?.metadata.index, 6);
+    },
+  );
+
+  it(
+    'a receiver that stops reading, or never answers: bounded by the stall and response timeouts',
+    T,
+    async () => {
+      // A bare HTTP/2 server: accepts the message stream; on /raft/snapshot it either never reads (the
+      // sender's writes stall on flow control) or reads everything and never answers.
+      let mode: 'stall' | 'silent' = 'stall';
+      const held: ServerHttp2Stream[] = [];
+      const server = createServer();
+      server.on('stream', (stream, headers) => {
+        stream.on('error', () => undefined);
+        held.push(stream);
+        if (headers[':path'] === '/raft/stream') {
+          stream.respond({ ':status': 200 });
+          stream.resume();
+        } else if (mode === 'stall') {
+          stream.pause();
+        } else {
+          stream.resume();
+        }
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const addr = server.address() as AddressInfo;
+      const a = await member(1n, { limits: { snapshotStallTimeoutMs: 300, snapshotResponseTimeoutMs: 300 } });
+      a.transport.addPeer(2n, [`http://127.0.0.1:${addr.port}`]);
+      a.transport.start();
+      try {
+        await waitFor('active', () => a.transport.activeSince(2n) !== undefined);
+        a.transport.send([msgSnap(1n, 2n, 5, randomBytes(8 * MiB))]);
+        await waitFor('stall reported', () => a.raft.snapshotReports.length === 1);
+        assert.deepEqual(a.raft.snapshotReports, [{ id: 2n, ok: false }]);
+        assert.ok(
+          a.logs.some(
+            (e) =>
+              e.message === 'failed to send database snapshot' && /write timed out/.test(String(e.error)),
+          ),
+        );
+        mode = 'silent';
+        await waitFor('active again', () => a.transport.activeSince(2n) !== undefined);
+        a.transport.send([msgSnap(1n, 2n, 6, randomBytes(64 * 1024))]);
+        await waitFor('silence reported', () => a.raft.snapshotReports.length === 2);
+        assert.deepEqual(a.raft.snapshotReports[1], { id: 2n, ok: false });
+        assert.ok(
+          a.logs.some(
+            (e) =>
+              e.message === 'failed to send database snapshot' && /response timed out/.test(String(e.error)),
+          ),
+        );
+      } finally {
+        await a.transport.stop();
+        for (const s of held) s.destroy();
+        server.close();
+      }
     },
   );
 
