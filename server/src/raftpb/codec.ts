@@ -60,10 +60,42 @@ export class RaftpbDecodeError extends Error {
 
 const UINT64_MAX = (1n << 64n) - 1n;
 
+/**
+ * Written directly into a buffer of the exact size, not through a BinaryWriter: entries are the hot path
+ * (every entry is encoded for the WAL and for each MsgApp), and this is several times faster. The bytes
+ * are writeEntry's (the tests compare both, and both with protobufjs).
+ */
 export function encodeEntry(e: Entry): Uint8Array {
-  const w = new BinaryWriter();
-  writeEntry(w, e);
-  return w.finish();
+  checkIndex(e.term, 'Entry.term');
+  checkIndex(e.index, 'Entry.index');
+  const out = new Uint8Array(encodedEntrySize(e));
+  out[0] = 0x08; // field 1 (type), varint
+  let p = putVarint(out, 1, e.type);
+  out[p++] = 0x10; // field 2 (term), varint
+  p = putVarint(out, p, e.term);
+  out[p++] = 0x18; // field 3 (index), varint
+  p = putVarint(out, p, e.index);
+  if (e.data.length > 0) {
+    out[p++] = 0x22; // field 4 (data), length-delimited
+    p = putVarint(out, p, e.data.length);
+    out.set(e.data, p);
+    p += e.data.length;
+  }
+  assert(p === out.length, 'raftpb: encodeEntry wrote a different size than encodedEntrySize');
+  return out;
+}
+
+/** Writes a non-negative safe integer as a varint at `pos`; returns the position after it. */
+function putVarint(out: Uint8Array, pos: number, n: number): number {
+  let p = pos;
+  let v = n;
+  // Bounded: a safe integer has at most 53 bits, so at most 8 bytes.
+  while (v >= 0x80) {
+    out[p++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[p++] = v;
+  return p;
 }
 
 export function encodeEntries(es: readonly Entry[]): Uint8Array[] {
@@ -180,11 +212,15 @@ function writeConfState(w: BinaryWriter, cs: ConfState): void {
 }
 
 /** Terms, indexes and commit indexes: the caller's invariant is a non-negative safe integer. */
-function writeIndex(w: BinaryWriter, n: number, field: string): void {
+function checkIndex(n: number, field: string): void {
   assert(
     Number.isSafeInteger(n) && n >= 0,
     `raftpb: ${field} ${String(n)} is not a non-negative safe integer`,
   );
+}
+
+function writeIndex(w: BinaryWriter, n: number, field: string): void {
+  checkIndex(n, field);
   if (n <= 0xffffffff) w.uint32(n);
   else w.uint64(n);
 }

@@ -344,6 +344,28 @@ describe('raftpb codec: the bytes etcd writes', () => {
     ];
     for (const e of entries) assert.equal(encodedEntrySize(e), encodeEntry(e).length);
   });
+
+  it('encodeEntry (hand-written) writes the bytes protobufjs writes', () => {
+    const entries = [
+      ...sampleEntries(),
+      newEntry({ term: 127, index: 128, data: new Uint8Array(127).fill(1) }),
+      newEntry({ term: 2 ** 35, index: 2 ** 49 + 3, data: new Uint8Array(16384).fill(2) }),
+    ];
+    for (const e of entries) {
+      const pb = pbEncode('Entry', {
+        Type: e.type,
+        Term: String(e.term),
+        Index: String(e.index),
+        ...(e.data.length > 0 ? { Data: Buffer.from(e.data) } : {}),
+      });
+      assert.deepEqual(encodeEntry(e), new Uint8Array(pb));
+    }
+    assert.throws(
+      () => encodeEntry(newEntry({ index: -1 })),
+      /Entry.index -1 is not a non-negative safe integer/,
+    );
+    assert.throws(() => encodeEntry(newEntry({ term: 2 ** 53 })), /Entry.term/);
+  });
 });
 
 describe('raftpb codec: wire compatibility with etcd raft.proto (protobufjs)', () => {
