@@ -31,7 +31,7 @@ export default tseslint.config(
   },
   {
     // Layering (ARCHITECTURE.md): storage layers never reach up into the API or server layers.
-    files: ['server/src/mvcc/**/*.ts', 'server/src/backend/**/*.ts'],
+    files: ['server/src/mvcc/**/*.ts', 'server/src/backend/**/*.ts', 'server/src/wal/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
