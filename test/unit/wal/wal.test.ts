@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
@@ -374,6 +382,29 @@ describe('Wal repair: a torn last write is cut off, later appends work and survi
     buf.fill(0, last.offset, last.offset + 8);
     writeFileSync(tail, buf);
     await appendAndReopen(dir);
+  });
+
+  it('a cut interrupted before its rename: the .tmp segment is deleted and the old tail continues', async () => {
+    const dir = newDir();
+    const opts = { segmentSizeBytes: 2048 };
+    const w = await Wal.create(dir, META, opts);
+    await w.save({ term: 1, vote: 1n, commit: 0 }, entries(1, 5, 1), true);
+    await w.close();
+    // What a crash between writing the new segment and renaming it leaves (the old tail truncated).
+    const tmp = `${segmentName(1, 6)}.tmp`;
+    writeFileSync(join(dir, tmp), Buffer.alloc(2048, 0x77));
+    truncateSync(join(dir, segmentName(0, 0)), frames(join(dir, segmentName(0, 0))).at(-1)!.end);
+    assert.equal((await Wal.verify(dir, NONE_SNAP)).term, 1, 'verify reads past it and leaves it');
+    assert.ok(readdirSync(dir).includes(tmp));
+
+    const r = await reopen(dir, NONE_SNAP, opts);
+    assert.ok(!readdirSync(dir).includes(tmp), 'open deletes it');
+    await r.w.save({ term: 1, vote: 1n, commit: 5 }, entries(6, 40, 1), true);
+    await r.w.close();
+    const again = await reopen(dir, NONE_SNAP, opts);
+    assert.deepEqual(again.entries, entries(1, 40, 1));
+    assert.ok(segmentFiles(dir).length > 1, 'the next save cut again');
+    await again.w.close();
   });
 
   it('is not applied to a segment before the last: a record cut off there is corruption', async () => {
