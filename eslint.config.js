@@ -30,6 +30,44 @@ export default tseslint.config(
     },
   },
   {
+    // The Raft core is a pure state machine (ARCHITECTURE.md): no I/O, no clock, no ambient randomness,
+    // and it imports only raftpb and small utilities. This is what makes a seed replay a whole run.
+    files: ['server/src/raft/**/*.ts', 'server/src/raftpb/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            'node:*',
+            '**/api/**',
+            '**/etcdserver/**',
+            '**/backend/**',
+            '**/mvcc/**',
+            '**/lease/**',
+            '**/wal/**',
+            '**/snap/**',
+            '**/transport/**',
+            '**/cmd/**',
+            '**/operator/**',
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Date', message: 'the Raft core counts ticks; time comes from the application' },
+        { name: 'setTimeout', message: 'the Raft core has no timers' },
+        { name: 'setInterval', message: 'the Raft core has no timers' },
+        { name: 'setImmediate', message: 'the Raft core has no timers' },
+        { name: 'performance', message: 'the Raft core has no clock' },
+        { name: 'process', message: 'the Raft core does no I/O' },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'use the injected Rng so a seed replays the run' },
+      ],
+    },
+  },
+  {
     // Layering (ARCHITECTURE.md): storage layers never reach up into the API or server layers.
     files: ['server/src/mvcc/**/*.ts', 'server/src/backend/**/*.ts', 'server/src/wal/**/*.ts'],
     rules: {
