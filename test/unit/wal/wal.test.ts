@@ -366,9 +366,9 @@ describe('Wal repair: a torn last write is cut off, later appends work and survi
   });
 
   it('a last record whose later sectors are zeros (written before the crash, never reached the disk)', async () => {
-    const { dir, tail, last } = await walEndingInEntry(1500);
+    const { dir, tail, last } = await walEndingInEntry(3000);
     const buf = readFileSync(tail);
-    buf.fill(0, last.offset + 8 + 600, last.end);
+    buf.fill(0, last.offset + 8 + 2400, last.end);
     writeFileSync(tail, buf);
     // verify() accepts the torn tail and changes nothing.
     assert.equal((await Wal.verify(dir, NONE_SNAP)).commit, 19);
@@ -377,7 +377,8 @@ describe('Wal repair: a torn last write is cut off, later appends work and survi
   });
 
   it('a zero length field with the rest of the write after it: the remains are zeroed', async () => {
-    const { dir, tail, last } = await walEndingInEntry(300);
+    // Larger than what appendAndReopen writes after it: remains left in place would misframe the reads.
+    const { dir, tail, last } = await walEndingInEntry(3000);
     const buf = readFileSync(tail);
     buf.fill(0, last.offset, last.offset + 8);
     writeFileSync(tail, buf);
