@@ -74,6 +74,13 @@ export class Snapshotter {
     return this.loadMatching((term, index) => wanted.has(`${term}/${index}`));
   }
 
+  /** The positions of the snapshot files present (not yet checked), newest first. */
+  positions(): SnapPosition[] {
+    return this.snapNames()
+      .map(parseName)
+      .filter((p): p is SnapPosition => p !== undefined);
+  }
+
   /** Deletes snapshot files and database images older than the newest `keep` snapshots. */
   purge(keep: number): number {
     const names = this.snapNames();

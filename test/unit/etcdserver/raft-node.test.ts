@@ -4,22 +4,21 @@
  * restarted from its WAL re-applies exactly what it had committed and catches up.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { RaftNode } from '../../../server/src/etcdserver/raft-node.js';
-import { MemoryStorage } from '../../../server/src/raft/memory-storage.js';
+import { openRaftStorage } from '../../../server/src/etcdserver/raft-storage.js';
 import { StateType } from '../../../server/src/raft/ready.js';
 import { Prng } from '../../../server/src/raft/rng.js';
-import type { Message, Snapshot } from '../../../server/src/raftpb/types.js';
+import type { Message } from '../../../server/src/raftpb/types.js';
 import { emptyConfState, EntryType } from '../../../server/src/raftpb/types.js';
-import { Snapshotter } from '../../../server/src/snap/snapshotter.js';
 import { listenPeerServer, type PeerServer } from '../../../server/src/transport/peer-server.js';
 import { Transport } from '../../../server/src/transport/transport.js';
 import { newLogger } from '../../../server/src/util/logger.js';
-import { Wal } from '../../../server/src/wal/wal.js';
+import type { Wal } from '../../../server/src/wal/wal.js';
 
 const logger = newLogger('error', true);
 const root = mkdtempSync(join(tmpdir(), 'cairn-raftnode-'));
@@ -27,10 +26,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const IDS = [1n, 2n, 3n];
 const CLUSTER_ID = 0xc1n;
-const INITIAL: Snapshot = {
-  data: new Uint8Array(0),
-  metadata: { index: 1, term: 1, confState: { ...emptyConfState(), voters: IDS } },
-};
+const INITIAL_CONF = { ...emptyConfState(), voters: IDS };
 
 class Member {
   node!: RaftNode;
@@ -48,25 +44,13 @@ class Member {
   }
 
   async open(port: number): Promise<void> {
-    const snapDir = join(this.dir, 'snap');
-    const walDir = join(this.dir, 'wal');
-    mkdirSync(snapDir, { recursive: true });
-    const snapshotter = new Snapshotter(snapDir, logger);
-    const storage = new MemoryStorage();
-    let snapshot = INITIAL;
-    if (await Wal.exists(walDir)) {
-      snapshot = snapshotter.load();
-      this.wal = await Wal.open(walDir, { index: snapshot.metadata.index, term: snapshot.metadata.term });
-      const contents = await this.wal.readAll();
-      storage.applySnapshot(snapshot);
-      storage.setHardState(contents.hardState);
-      storage.append(contents.entries);
-    } else {
-      this.wal = await Wal.create(walDir, new TextEncoder().encode(`member ${this.id}`));
-      snapshotter.save(INITIAL);
-      await this.wal.saveSnapshot({ index: 1, term: 1, confState: INITIAL.metadata.confState });
-      storage.applySnapshot(INITIAL);
-    }
+    const rs = await openRaftStorage({
+      walDir: join(this.dir, 'wal'),
+      snapDir: join(this.dir, 'snap'),
+      bootstrap: { metadata: new TextEncoder().encode(`member ${this.id}`), confState: INITIAL_CONF },
+      logger,
+    });
+    this.wal = rs.wal;
     // The snapshot holds no application data here: the state restarts empty at its index.
     this.applied = [];
     this.transport = new Transport({
@@ -98,10 +82,10 @@ class Member {
         preVote: true,
       },
       tickMs: 10,
-      storage,
-      applied: snapshot.metadata.index,
-      wal: this.wal,
-      snapshotter,
+      storage: rs.storage,
+      applied: rs.snapshot.metadata.index,
+      wal: rs.wal,
+      snapshotter: rs.snapshotter,
       send: (msgs) => this.transport.send(msgs),
       rng: new Prng(Number(this.id)),
       logger,
