@@ -1,27 +1,50 @@
-// Side-by-side KV load: the same bounded put and range workloads against a fresh cairn and a fresh
-// Debian etcd (if /usr/bin/etcd exists), each on 127.0.0.1 with its own temp data dir.
+// Side-by-side KV load: the same bounded put and range workloads, run by cairn-bench (etcd's tools/benchmark
+// commands and flags), against a fresh cairn and a fresh Debian etcd (if `etcd` is on the PATH), each on
+// free 127.0.0.1 ports with its own temp data dir, both stopped by PID at the end.
 //
-//   npm run build && node hack/bench-kv.mjs [--total 5000] [--clients 1,64]
+//   npm run bench [-- --total 5000]
 //
-// Prints QPS and latency percentiles per workload. Numbers, not assertions: this is a benchmark.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// Prints one table, cairn and etcd side by side. Numbers, not assertions: this is a benchmark.
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { credentials } from '@grpc/grpc-js';
 import { KVClient } from '../dist/server/src/proto/gen/etcdserverpb/rpc.js';
 import { putRequest, rangeRequest } from '../dist/server/src/proto/messages.js';
 
-const { values } = parseArgs({
-  options: { total: { type: 'string', default: '5000' }, clients: { type: 'string', default: '1,64' } },
-});
+const { values } = parseArgs({ options: { total: { type: 'string', default: '5000' } } });
 const TOTAL = Number(values.total);
-const CLIENTS = values.clients.split(',').map(Number);
-const CONNS = 4;
-const VALUE = Buffer.alloc(256, 0x61);
-const KEY_SPACE = 10_000;
+const BENCH_JS = new URL('../dist/server/src/cmd/cairn-bench.js', import.meta.url).pathname;
+const CAIRN_JS = new URL('../dist/server/src/cmd/cairn.js', import.meta.url).pathname;
+const RANGE_KEY = 'bench-range-key';
+const VAL_SIZE = 256;
+
+// name, cairn-bench arguments (the endpoint and --json are added).
+const ROWS = [
+  ['put, 1 client', ['--conns', '1', '--clients', '1', 'put']],
+  ['put, 64 clients / 8 conns', ['--conns', '8', '--clients', '64', 'put']],
+  ['range l, 1 client', ['--conns', '1', '--clients', '1', 'range', RANGE_KEY, '--consistency', 'l']],
+  [
+    'range l, 64 clients / 8 conns',
+    ['--conns', '8', '--clients', '64', 'range', RANGE_KEY, '--consistency', 'l'],
+  ],
+  [
+    'range s, 64 clients / 8 conns',
+    ['--conns', '8', '--clients', '64', 'range', RANGE_KEY, '--consistency', 's'],
+  ],
+];
+const PUT_FLAGS = [
+  '--key-size',
+  '8',
+  '--val-size',
+  String(VAL_SIZE),
+  '--key-space-size',
+  '10000',
+  '--sequential-keys',
+];
 
 function freePort() {
   return new Promise((resolve) => {
@@ -32,44 +55,60 @@ function freePort() {
   });
 }
 
-async function waitReady(ep) {
-  const c = new KVClient(ep, credentials.createInsecure());
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const ok = await new Promise((r) => c.range(rangeReq('x', false), (e) => r(!e)));
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`${ep} not ready`);
-    await new Promise((r) => setTimeout(r, 100));
+/** The first executable `etcd` on the PATH (Debian's etcd-server installs /usr/bin/etcd). */
+function whichEtcd() {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const p = join(dir || '.', 'etcd');
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not in this PATH entry
+    }
   }
-  c.close();
+  return undefined;
 }
 
-function rangeReq(key, serializable) {
-  return rangeRequest({ key: Buffer.from(key), serializable });
+async function call(client, method, request) {
+  return new Promise((resolve, reject) =>
+    client[method](request, { deadline: new Date(Date.now() + 2000) }, (e, r) =>
+      e ? reject(e) : resolve(r),
+    ),
+  );
 }
 
-async function startServer(kind) {
+/** Waits (bounded) until the server answers, then writes the key the range rows read. */
+async function prepare(ep) {
+  const c = new KVClient(ep, credentials.createInsecure());
+  try {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        await call(c, 'range', rangeRequest({ key: Buffer.from('x') }));
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`${ep} not ready: ${err.message}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    await call(c, 'put', putRequest({ key: Buffer.from(RANGE_KEY), value: Buffer.alloc(VAL_SIZE, 0x61) }));
+  } finally {
+    c.close();
+  }
+}
+
+async function startServer(kind, etcdBin) {
   const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
-  const port = await freePort();
-  const ep = `127.0.0.1:${port}`;
-  let args;
+  const ep = `127.0.0.1:${await freePort()}`;
   let bin;
+  let args;
   if (kind === 'cairn') {
     bin = process.execPath;
-    args = [
-      new URL('../dist/server/src/cmd/cairn.js', import.meta.url).pathname,
-      '--data-dir',
-      dir,
-      '--listen-client-urls',
-      `http://${ep}`,
-      '--listen-metrics-urls',
-      '',
-      '--log-level',
-      'warn',
-    ];
+    args = [CAIRN_JS, '--data-dir', dir, '--listen-client-urls', `http://${ep}`];
+    args.push('--listen-metrics-urls', '', '--log-level', 'warn');
   } else {
-    const peer = await freePort();
-    bin = '/usr/bin/etcd';
+    const peer = `http://127.0.0.1:${await freePort()}`;
+    bin = etcdBin;
     args = [
       '--data-dir',
       dir,
@@ -77,73 +116,68 @@ async function startServer(kind) {
       `http://${ep}`,
       '--advertise-client-urls',
       `http://${ep}`,
-      '--listen-peer-urls',
-      `http://127.0.0.1:${peer}`,
-      '--initial-advertise-peer-urls',
-      `http://127.0.0.1:${peer}`,
-      '--initial-cluster',
-      `default=http://127.0.0.1:${peer}`,
-      '--log-level',
-      'warn',
     ];
+    args.push('--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer);
+    args.push('--initial-cluster', `default=${peer}`, '--log-level', 'warn');
   }
   const child = spawn(bin, args, { stdio: 'ignore' });
-  await waitReady(ep);
-  return {
-    ep,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const exited = new Promise((r) => child.once('exit', r));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    rmSync(dir, { recursive: true, force: true });
   };
-}
-
-async function load(ep, clients, op) {
-  const conns = Array.from({ length: CONNS }, () => new KVClient(ep, credentials.createInsecure()));
-  let issued = 0;
-  const lat = [];
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, w) => {
-      const c = conns[w % CONNS];
-      while (issued < TOTAL) {
-        const i = issued++;
-        const key = 'key' + String(i % KEY_SPACE).padStart(8, '0');
-        const s = performance.now();
-        await new Promise((res, rej) => {
-          const cb = (e) => (e ? rej(e) : res());
-          if (op === 'put') c.put(putRequest({ key: Buffer.from(key), value: VALUE }), cb);
-          else c.range(rangeReq(key, op === 'range-s'), cb);
-        });
-        lat.push(performance.now() - s);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  conns.forEach((c) => c.close());
-  lat.sort((a, b) => a - b);
-  const pct = (p) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))].toFixed(2);
-  return { qps: Math.round(TOTAL / seconds), p50: pct(0.5), p99: pct(0.99) };
-}
-
-const kinds = ['cairn', ...(existsSync('/usr/bin/etcd') ? ['etcd'] : [])];
-const rows = [];
-for (const kind of kinds) {
-  const srv = await startServer(kind);
   try {
-    for (const op of ['put', 'range-l', 'range-s']) {
-      for (const clients of CLIENTS)
-        rows.push({ server: kind, op, clients, ...(await load(srv.ep, clients, op)) });
+    await prepare(ep);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ep, stop };
+}
+
+async function bench(ep, args) {
+  const extra = args.includes('put') ? PUT_FLAGS : [];
+  const argv = [BENCH_JS, '--endpoints', ep, ...args, ...extra, '--total', String(TOTAL), '--json'];
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, argv, { timeout: 600_000 });
+    return JSON.parse(stdout);
+  } catch (err) {
+    // cairn-bench exits 1 when some requests failed; its JSON still says how many.
+    if (typeof err.stdout === 'string' && err.stdout.startsWith('{')) return JSON.parse(err.stdout);
+    throw err;
+  }
+}
+
+const etcdBin = whichEtcd();
+const kinds = ['cairn', ...(etcdBin ? ['etcd'] : [])];
+const results = new Map();
+for (const kind of kinds) {
+  const srv = await startServer(kind, etcdBin);
+  try {
+    for (const [name, args] of ROWS) {
+      results.set(`${kind} ${name}`, await bench(srv.ep, args));
+      process.stderr.write('.');
     }
   } finally {
     await srv.stop();
   }
 }
-console.log(`total ${TOTAL} requests per row, ${CONNS} connections, 256-byte values, ${KEY_SPACE} keys`);
-console.log('server  workload  clients      qps   p50 ms   p99 ms');
-for (const r of rows) {
+process.stderr.write('\n');
+
+const cell = (r) =>
+  r === undefined
+    ? 'n/a'.padStart(30)
+    : `${r.qps.toFixed(0).padStart(8)} ${r.p50Ms.toFixed(2).padStart(7)} ${r.p99Ms.toFixed(2).padStart(7)} ${String(r.errors).padStart(5)}`;
+console.log(`cairn-bench, ${TOTAL} requests per row, 8-byte keys, ${VAL_SIZE}-byte values; p50/p99 in ms`);
+console.log(`${''.padEnd(30)}  ${'cairn'.padEnd(30)}  etcd`);
+console.log(
+  `${'workload'.padEnd(30)}  ${'     qps     p50     p99   err'}  ${'     qps     p50     p99   err'}`,
+);
+for (const [name] of ROWS) {
   console.log(
-    `${r.server.padEnd(6)}  ${r.op.padEnd(8)}  ${String(r.clients).padStart(7)}  ${String(r.qps).padStart(7)}  ${r.p50.padStart(7)}  ${r.p99.padStart(7)}`,
+    `${name.padEnd(30)}  ${cell(results.get(`cairn ${name}`))}  ${cell(results.get(`etcd ${name}`))}`,
   );
 }
