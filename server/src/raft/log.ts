@@ -204,16 +204,9 @@ export class RaftLog {
     return this.slice(i, this.lastIndex() + 1, maxSizeBytes);
   }
 
+  /** Every entry in the log (after the snapshot). Single-threaded: no compaction can race this. */
   allEntries(): Entry[] {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        return this.entries(this.firstIndex(), NO_LIMIT);
-      } catch (e) {
-        // Racing a compaction is impossible here (single-threaded), but keep etcd's contract.
-        if (!isRaftError(e, 'ErrCompacted')) throw e;
-      }
-    }
-    throw new RaftError('ErrCompacted');
+    return this.entries(this.firstIndex(), NO_LIMIT);
   }
 
   /**

@@ -17,6 +17,7 @@ import { restore as restoreConfig } from './confchange/restore.js';
 import { isRaftError, RaftError } from './errors.js';
 import { RaftLog } from './log.js';
 import { discardLogger, type Logger } from './logger.js';
+import { compareIds } from './quorum/majority.js';
 import { VoteResult } from './quorum/quorum.js';
 import { bytesEqual, hex, payloadSize, voteRespMsgType } from './raft-util.js';
 import { ReadOnly, requestContext } from './read-only.js';
@@ -53,6 +54,11 @@ export class Raft {
   readStates: ReadState[] = [];
   readonly raftLog: RaftLog;
   readonly trk: ProgressTracker;
+  /**
+   * The members' ids in ascending order, for broadcasts (deterministic order, no sort per proposal).
+   * Invariant: equals trk.ids(); the key set only changes in switchToConfig (reset keeps the keys).
+   */
+  private memberIds: bigint[] = [];
   state = StateType.StateFollower;
   /** Whether this node is a learner in the active config; learners never campaign or vote-count. */
   isLearner = false;
@@ -245,7 +251,7 @@ export class Raft {
   }
 
   bcastAppend(): void {
-    for (const id of this.trk.ids()) {
+    for (const id of this.memberIds) {
       if (id !== this.id) this.sendAppend(id);
     }
   }
@@ -255,7 +261,7 @@ export class Raft {
   }
 
   private bcastHeartbeatWithContext(context: Uint8Array | undefined): void {
-    for (const id of this.trk.ids()) {
+    for (const id of this.memberIds) {
       if (id !== this.id) this.sendHeartbeat(id, context);
     }
   }
@@ -777,6 +783,7 @@ export class Raft {
   switchToConfig(config: TrackerConfig, progress: Map<bigint, Progress>): ConfState {
     this.trk.config = config;
     this.trk.progress = progress;
+    this.memberIds = this.trk.ids();
     this.logger.info(`${hex(this.id)} switched to configuration ${config.toString()}`);
     const cs = config.toConfState();
     const pr = progress.get(this.id);
@@ -789,7 +796,7 @@ export class Raft {
     if (this.maybeCommit()) {
       this.bcastAppend();
     } else {
-      for (const id of this.trk.ids()) {
+      for (const id of this.memberIds) {
         if (id !== this.id) this.maybeSendAppend(id, false);
       }
     }
@@ -897,15 +904,10 @@ export class Raft {
     this.pendingReadIndexMessages = [];
     for (const m of msgs) this.sendMsgReadIndexResponse(m);
   }
-
-  /** Dropped ReadIndex requests held while no entry of this term was committed (on losing leadership). */
-  get postponedReadIndexCount(): number {
-    return this.pendingReadIndexMessages.length;
-  }
 }
 
 function sortedIds(ids: bigint[]): string {
-  return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join(',');
+  return [...ids].sort(compareIds).join(',');
 }
 
 /** The configuration we switched to must be the one the ConfState describes. */

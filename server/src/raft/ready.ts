@@ -61,15 +61,3 @@ export interface Ready {
   /** ReadIndex answers; serve each read once applied >= index. */
   readStates: ReadState[];
 }
-
-export function isEmptyReady(rd: Ready): boolean {
-  return (
-    rd.softState === undefined &&
-    rd.hardState === undefined &&
-    rd.snapshot === undefined &&
-    rd.entries.length === 0 &&
-    rd.committedEntries.length === 0 &&
-    rd.messages.length === 0 &&
-    rd.readStates.length === 0
-  );
-}

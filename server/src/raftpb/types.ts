@@ -183,11 +183,6 @@ export function hardStateEqual(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
 }
 
-/** The payload size of an entry as raft's byte limits count it (etcd counts Data only). */
-export function entryPayloadSize(e: Entry): number {
-  return e.data.length;
-}
-
 /** The encoded size estimate used for message-size limits (etcd uses Entry.Size()). */
 export function entrySizeBytes(e: Entry): number {
   return e.data.length + 24;
