@@ -1,6 +1,7 @@
 // Test framework entry point. No side effects at import time: `node --test dist/test/` also loads
 // every file under dist/test/ (including this one) as a test file.
 export { freePort, freePorts } from './ports.js';
+export { waitFor } from './wait.js';
 export { etcdctl, formatCommand, ETCDCTL_BIN, type EtcdctlOptions, type EtcdctlResult } from './etcdctl.js';
 export {
   startCairn,

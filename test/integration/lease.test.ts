@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { Etcd3, type IKeyValue } from 'etcd3';
-import { ctlFor, expectJson, expectOk, startCairn, type CtlResult, type Member } from '../framework/index.js';
+import {
+  ctlFor,
+  expectJson,
+  expectOk,
+  startCairn,
+  waitFor as poll,
+  type CtlResult,
+  type Member,
+} from '../framework/index.js';
 import { splitStderr } from '../framework/output.js';
 import { putRequest, rangeRequest } from '../../server/src/proto/messages.js';
 import {
@@ -16,15 +24,9 @@ import {
   type LeaseKeepAliveResponse,
 } from '../../server/src/proto/gen/etcdserverpb/rpc.js';
 
-/** Polls `probe` every 100 ms until it returns true; fails after `timeoutMs`. */
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() > end) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls every 100 ms (the probes run etcdctl or RPCs), 15 s by default. */
+const waitFor = (what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> =>
+  poll(what, probe, timeoutMs, 100);
 
 const LEASE_GRANTED = /^lease ([0-9a-f]{16}) granted with TTL\((\d+)s\)\n$/;
 

@@ -18,6 +18,7 @@ import { emptyConfState, EntryType } from '../../../server/src/raftpb/types.js';
 import { listenPeerServer, type PeerServer } from '../../../server/src/transport/peer-server.js';
 import { Transport } from '../../../server/src/transport/transport.js';
 import { newLogger } from '../../../server/src/util/logger.js';
+import { waitFor } from '../../framework/wait.js';
 import type { Wal } from '../../../server/src/wal/wal.js';
 
 const logger = newLogger('error', true);
@@ -120,14 +121,6 @@ class Member {
     await this.transport.stop();
     await this.server.close();
     await this.wal.close();
-  }
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

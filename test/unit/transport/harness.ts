@@ -138,14 +138,7 @@ export function connectAll(members: Member[]): void {
   for (const m of members) m.transport.start();
 }
 
-/** Polls `cond` every 5 ms; fails after `timeoutMs`. */
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor } from '../../framework/wait.js';
 
 /** A MsgApp from `from` to `to` whose index numbers it, with a payload of `bytes` bytes. */
 export function app(from: bigint, to: bigint, index: number, bytes = 8): Message {
@@ -175,15 +168,5 @@ export async function metricValue(
   return sum;
 }
 
-/** Like waitFor, for an asynchronous condition. */
-export async function waitForAsync(
-  what: string,
-  cond: () => Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Like waitFor, for an asynchronous condition (the shared waitFor takes both). */
+export { waitFor as waitForAsync } from '../../framework/wait.js';
