@@ -49,6 +49,7 @@ import { newServerMetrics } from './metrics.js';
 import type { ServerMetrics } from './metrics.js';
 import { deleteResponse, putResponse, rangeResponse, txnResponse } from './responses.js';
 import { CAIRN_VERSION, ETCD_VERSION_EMULATED } from './version.js';
+import { canonicalUrl } from './membership/member.js';
 import { Compactor } from './compactor.js';
 import type { WriteResult } from '../mvcc/kvstore.js';
 import type { Clock } from '../lease/clock.js';
@@ -317,8 +318,8 @@ export class EtcdServer {
       {
         ID: this.identity.memberId,
         name: this.config.name,
-        peerURLs: this.config.initialAdvertisePeerUrls.map(urlString),
-        clientURLs: this.config.advertiseClientUrls.map(urlString),
+        peerURLs: this.config.initialAdvertisePeerUrls.map((u) => canonicalUrl(u)),
+        clientURLs: this.config.advertiseClientUrls.map((u) => canonicalUrl(u)),
         isLearner: false,
       },
     ];
@@ -592,10 +593,6 @@ export function txnCost(r: TxnRequest): number {
 
 /** A single member without Raft has one term; Raft (a later issue) makes this the real term. */
 const RAFT_TERM = 1;
-
-function urlString(u: URL): string {
-  return `${u.protocol}//${u.host}`;
-}
 
 export function hex(id: bigint): string {
   return id.toString(16);

@@ -18,6 +18,7 @@ import { newBackendMetrics } from '../backend/metrics.js';
 import { bytesToRevision } from '../mvcc/revision.js';
 import { newLogger } from '../util/logger.js';
 import { META_CLUSTER_ID, META_MEMBER_ID } from './bootstrap.js';
+import { bootstrapCluster, InitialClusterError, parseInitialCluster } from './membership/initial-cluster.js';
 
 /**
  * A snapshot file as `etcdctl snapshot save` / `cairnctl snapshot save` write it:
@@ -161,16 +162,17 @@ export interface RestoredMember {
  * Keys, revisions, compaction state, the consistent index and alarms are kept.
  */
 export async function restoreSnapshot(o: RestoreOptions): Promise<RestoredMember> {
-  const members = parseInitialCluster(o.initialCluster);
-  const mine = members.get(o.name);
-  if (mine === undefined) {
-    throw new SnapshotFileError(`couldn't find local name "${o.name}" in the initial cluster configuration`);
-  }
-  const advertised = [...o.initialAdvertisePeerUrls].sort();
-  if (advertised.join(',') !== [...mine].sort().join(',')) {
-    throw new SnapshotFileError(
-      `--initial-cluster has ${o.name}=${mine.join(',')} but missing from --initial-advertise-peer-urls=${o.initialAdvertisePeerUrls.join(',')}`,
-    );
+  let cluster;
+  try {
+    cluster = bootstrapCluster({
+      name: o.name,
+      initialCluster: parseInitialCluster(o.initialCluster),
+      token: o.initialClusterToken,
+      advertisePeerUrls: o.initialAdvertisePeerUrls,
+    });
+  } catch (err) {
+    if (err instanceof InitialClusterError) throw new SnapshotFileError(err.message);
+    throw err;
   }
   try {
     statSync(o.dataDir);
@@ -179,9 +181,8 @@ export async function restoreSnapshot(o: RestoreOptions): Promise<RestoredMember
     if (err instanceof SnapshotFileError) throw err;
   }
   const imageSize = verifySnapshotFile(o.file, o.skipHashCheck);
-  const ids = [...members.values()].map((urls) => memberIdOf(urls, o.initialClusterToken));
-  const memberId = memberIdOf(mine, o.initialClusterToken);
-  const clusterId = clusterIdOf(ids);
+  const { clusterId } = cluster;
+  const memberId = cluster.self.id;
   const dbDir = join(o.dataDir, 'member', 'db');
   try {
     await installImage(o.file, dbDir, imageSize);
@@ -197,39 +198,7 @@ export async function restoreSnapshot(o: RestoreOptions): Promise<RestoredMember
     rmSync(o.dataDir, { recursive: true, force: true });
     throw err;
   }
-  return { clusterId, memberId, peerUrls: mine };
-}
-
-/** --initial-cluster "a=http://x:2380,a=http://y:2380,b=..." → name → peer URLs. */
-export function parseInitialCluster(s: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const part of s.split(',')) {
-    const t = part.trim();
-    if (t === '') continue;
-    const eq = t.indexOf('=');
-    if (eq <= 0) throw new SnapshotFileError(`invalid --initial-cluster entry "${t}"`);
-    const name = t.slice(0, eq);
-    const list = out.get(name) ?? [];
-    list.push(t.slice(eq + 1));
-    out.set(name, list);
-  }
-  return out;
-}
-
-/** etcd membership.NewMember's id: SHA-1 of the sorted peer URLs and the cluster token, first 8 bytes. */
-export function memberIdOf(peerUrls: string[], token: string): bigint {
-  const h = createHash('sha1');
-  for (const u of [...peerUrls].sort()) h.update(u);
-  h.update(token);
-  return h.digest().readBigUInt64BE(0);
-}
-
-/** etcd RaftCluster.genID: SHA-1 of the sorted member ids (8 bytes big-endian each), first 8 bytes. */
-export function clusterIdOf(memberIds: bigint[]): bigint {
-  const sorted = [...memberIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const b = Buffer.alloc(8 * sorted.length);
-  sorted.forEach((id, i) => b.writeBigUInt64BE(id, 8 * i));
-  return createHash('sha1').update(b).digest().readBigUInt64BE(0);
+  return { clusterId, memberId, peerUrls: cluster.self.peerURLs };
 }
 
 function u64Bytes(v: bigint): Buffer {

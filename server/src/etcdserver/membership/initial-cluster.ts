@@ -1,4 +1,4 @@
-import { canonicalUrl, computeClusterId, computeMemberId, type Member } from './member.js';
+import { computeClusterId, computeMemberId, type Member } from './member.js';
 
 export class InitialClusterError extends Error {
   override readonly name = 'InitialClusterError';
@@ -6,7 +6,7 @@ export class InitialClusterError extends Error {
 
 /**
  * Parses `--initial-cluster` (`name=url,name=url,...`; a name may repeat to give a member several peer
- * URLs) into name → canonical peer URLs, in order of first appearance.
+ * URLs) into name → peer URLs (as written), in order of first appearance.
  */
 export function parseInitialCluster(value: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -16,7 +16,7 @@ export function parseInitialCluster(value: string): Map<string, string[]> {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new InitialClusterError(`--initial-cluster: "${item}" is not name=url`);
     const name = item.slice(0, eq);
-    const raw = item.slice(eq + 1);
+    const raw = item.slice(eq + 1).trim();
     let url: URL;
     try {
       url = new URL(raw);
@@ -27,9 +27,9 @@ export function parseInitialCluster(value: string): Map<string, string[]> {
       throw new InitialClusterError(`--initial-cluster: URL scheme must be http or https: "${raw}"`);
     }
     if (url.port === '') throw new InitialClusterError(`--initial-cluster: URL "${raw}" has no port`);
+    // Kept as written: member ids hash the URL text (etcd hashes what it was given).
     const urls = out.get(name) ?? [];
-    const canonical = canonicalUrl(url);
-    if (!urls.includes(canonical)) urls.push(canonical);
+    if (!urls.includes(raw)) urls.push(raw);
     out.set(name, urls);
   }
   if (out.size === 0) throw new InitialClusterError('--initial-cluster is empty');
@@ -79,10 +79,11 @@ export function bootstrapCluster(opts: {
       `couldn't find local name "${opts.name}" in the initial cluster configuration`,
     );
   }
-  const advertised = [...new Set(opts.advertisePeerUrls.map((u) => canonicalUrl(u)))].sort();
+  const advertised = [...new Set(opts.advertisePeerUrls)].sort();
   if (advertised.join(',') !== self.peerURLs.join(',')) {
+    // etcd's own message (etcdctl snapshot restore prints it as is).
     throw new InitialClusterError(
-      `--initial-cluster has ${opts.name}=${self.peerURLs.join(',')} but --initial-advertise-peer-urls is ${advertised.join(',')}; they must match`,
+      `--initial-cluster has ${opts.name}=${(opts.initialCluster.get(opts.name) ?? []).join(',')} but missing from --initial-advertise-peer-urls=${opts.advertisePeerUrls.join(',')}`,
     );
   }
   members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

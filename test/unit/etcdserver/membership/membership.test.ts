@@ -32,6 +32,12 @@ describe('member and cluster ids', () => {
     assert.equal(computeClusterId([id]).toString(16), 'cdf818194e3a8c32');
   });
 
+  it('match etcdctl 3.4.23 snapshot restore for a member on 127.0.0.1:23802', () => {
+    const id = computeMemberId(['http://127.0.0.1:23802'], 'etcd-cluster');
+    assert.equal(id.toString(16), '2943212f5e2cf73');
+    assert.equal(computeClusterId([id]).toString(16), '70f9cf875eabdc0b');
+  });
+
   it('do not depend on URL or member order; a runtime add includes the time', () => {
     const a = computeMemberId(['http://b:2380', 'http://a:2380'], 't');
     assert.equal(a, computeMemberId(['http://a:2380', 'http://b:2380'], 't'));
@@ -75,7 +81,8 @@ describe('--initial-cluster', () => {
         name,
         initialCluster: ic,
         token: 'tok',
-        advertisePeerUrls: [`http://127.0.0.1:${2380 + 100 * i}/`],
+        // The server passes its configured URLs through canonicalUrl (no trailing slash).
+        advertisePeerUrls: [canonicalUrl(new URL(`http://127.0.0.1:${2380 + 100 * i}/`))],
       }),
     );
     const first = clusters[0];
@@ -104,7 +111,7 @@ describe('--initial-cluster', () => {
     );
     assert.throws(
       () => bootstrapCluster({ ...base, name: 'n1', advertisePeerUrls: ['http://127.0.0.1:9999'] }),
-      /--initial-cluster has n1=http:\/\/127.0.0.1:2380 but --initial-advertise-peer-urls is http:\/\/127.0.0.1:9999/,
+      /--initial-cluster has n1=http:\/\/127.0.0.1:2380 but missing from --initial-advertise-peer-urls=http:\/\/127.0.0.1:9999/,
     );
     const shared = parseInitialCluster('n1=http://127.0.0.1:2380,n2=http://127.0.0.1:2380');
     assert.throws(
