@@ -1,3 +1,5 @@
+import { FlagError, FlagSet, makeFlags, type FlagDef } from '../ctl/flag-set.js';
+
 // Command line of cairn-bench: the subset of etcd's tools/benchmark that Cairn measures (root flags plus the
 // `put` and `range` commands), with etcd's flag names and defaults. Flags may come before or after the
 // command, as with cobra/pflag, in the `--flag value` or `--flag=value` form.
@@ -68,86 +70,92 @@ Global flags:
       --json                 Print one JSON object (qps, p50/p90/p99 ms, errors)
 `;
 
-type FlagKind = 'int' | 'bool' | 'string';
-const FLAGS: Record<string, { kind: FlagKind; commands: readonly string[] }> = {
-  endpoints: { kind: 'string', commands: ['put', 'range'] },
-  conns: { kind: 'int', commands: ['put', 'range'] },
-  clients: { kind: 'int', commands: ['put', 'range'] },
-  'request-timeout': { kind: 'int', commands: ['put', 'range'] },
-  json: { kind: 'bool', commands: ['put', 'range'] },
-  total: { kind: 'int', commands: ['put', 'range'] },
-  'key-size': { kind: 'int', commands: ['put'] },
-  'val-size': { kind: 'int', commands: ['put'] },
-  'key-space-size': { kind: 'int', commands: ['put'] },
-  'sequential-keys': { kind: 'bool', commands: ['put'] },
-  consistency: { kind: 'string', commands: ['range'] },
-};
+/** The flags, with the commands that take each (cobra: root persistent flags plus each command's own). */
+const FLAG_DEFS: readonly (FlagDef & { commands: readonly string[] })[] = [
+  {
+    name: 'endpoints',
+    kind: 'string',
+    default: '127.0.0.1:2379',
+    usage: 'gRPC endpoints',
+    commands: ['put', 'range'],
+  },
+  {
+    name: 'conns',
+    kind: 'int64',
+    default: 1n,
+    usage: 'Total number of gRPC connections',
+    commands: ['put', 'range'],
+  },
+  {
+    name: 'clients',
+    kind: 'int64',
+    default: 1n,
+    usage: 'Total number of gRPC clients',
+    commands: ['put', 'range'],
+  },
+  {
+    name: 'request-timeout',
+    kind: 'int64',
+    default: 10_000n,
+    usage: 'Deadline of each request (ms)',
+    commands: ['put', 'range'],
+  },
+  { name: 'json', kind: 'bool', default: false, usage: 'Print one JSON object', commands: ['put', 'range'] },
+  {
+    name: 'total',
+    kind: 'int64',
+    default: 10_000n,
+    usage: 'Total number of requests',
+    commands: ['put', 'range'],
+  },
+  { name: 'key-size', kind: 'int64', default: 8n, usage: 'Key size of put request', commands: ['put'] },
+  { name: 'val-size', kind: 'int64', default: 8n, usage: 'Value size of put request', commands: ['put'] },
+  { name: 'key-space-size', kind: 'int64', default: 1n, usage: 'Maximum possible keys', commands: ['put'] },
+  { name: 'sequential-keys', kind: 'bool', default: false, usage: 'Use sequential keys', commands: ['put'] },
+  {
+    name: 'consistency',
+    kind: 'string',
+    default: 'l',
+    usage: 'Linearizable(l) or Serializable(s)',
+    commands: ['range'],
+  },
+];
 
-function parseIntFlag(name: string, text: string, min: number, max: number): number {
-  // Strict decimal, as pflag's strconv.ParseInt: "1e3", "10x" and "" are errors, not 1000 / 10 / 0.
-  if (!/^[+-]?\d+$/.test(text)) {
-    throw new BenchUsageError(`invalid argument "${text}" for "--${name}" flag: parse error`);
-  }
-  const n = Number(text);
-  if (n < min || n > max) {
-    throw new BenchUsageError(`expected --${name} between ${min} and ${max}, got (${text})`);
-  }
-  return n;
-}
-
-/** Parses argv (without node and script); throws BenchUsageError on anything etcd's tool would refuse. */
+/**
+ * Parses argv (without node and script) with pflag's rules and messages (ctl/flag-set.ts, the same
+ * parser cairnctl uses: etcd's benchmark is a cobra/pflag program too); throws BenchUsageError on
+ * anything etcd's tool would refuse.
+ */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const values = new Map<string, string>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('--') || arg.length === 2) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const flag = FLAGS[name];
-    if (flag === undefined) throw new BenchUsageError(`unknown flag: --${name}`);
-    if (eq !== -1) {
-      values.set(name, arg.slice(eq + 1));
-    } else if (flag.kind === 'bool') {
-      values.set(name, 'true');
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined) throw new BenchUsageError(`flag needs an argument: --${name}`);
-      values.set(name, next);
-      i++;
-    }
+  const flags = new FlagSet(makeFlags(FLAG_DEFS));
+  let positional: string[];
+  try {
+    positional = flags.parse(argv);
+  } catch (err) {
+    if (err instanceof FlagError) throw new BenchUsageError(err.message);
+    throw err;
   }
-
   const command = positional[0];
   if (command !== 'put' && command !== 'range') {
     throw new BenchUsageError(
       command === undefined ? 'a command is required: put or range' : `unknown command "${command}"`,
     );
   }
-  for (const name of values.keys()) {
-    if (!(FLAGS[name]?.commands ?? []).includes(command)) {
-      throw new BenchUsageError(`unknown flag: --${name}`);
+  for (const def of FLAG_DEFS) {
+    if (flags.changed(def.name) && !def.commands.includes(command)) {
+      throw new BenchUsageError(`unknown flag: --${def.name}`);
     }
   }
-  const bool = (name: string): boolean => {
-    const v = values.get(name);
-    if (v === undefined || v === 'true') return v === 'true';
-    if (v === 'false') return false;
-    throw new BenchUsageError(`invalid argument "${v}" for "--${name}" flag: parse error`);
-  };
-  const int = (name: string, def: number, min: number, max: number): number => {
-    const v = values.get(name);
-    return v === undefined ? def : parseIntFlag(name, v, min, max);
+  const int = (name: string, min: number, max: number): number => {
+    const n = flags.int64(name);
+    if (n < BigInt(min) || n > BigInt(max)) {
+      throw new BenchUsageError(`expected --${name} between ${min} and ${max}, got (${n})`);
+    }
+    return Number(n);
   };
 
-  const endpoints = (values.get('endpoints') ?? '127.0.0.1:2379')
+  const endpoints = flags
+    .string('endpoints')
     .split(',')
     .map((e) => e.trim().replace(/^https?:\/\//, ''))
     .filter((e) => e !== '');
@@ -155,20 +163,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
 
   const common: CommonOptions = {
     endpoints,
-    conns: int('conns', 1, 1, connsMax),
-    clients: int('clients', 1, 1, clientsMax),
-    total: int('total', 10000, 1, totalMax),
-    requestTimeoutMs: int('request-timeout', 10_000, 1, 3_600_000),
-    json: bool('json'),
+    conns: int('conns', 1, connsMax),
+    clients: int('clients', 1, clientsMax),
+    total: int('total', 1, totalMax),
+    requestTimeoutMs: int('request-timeout', 1, 3_600_000),
+    json: flags.bool('json'),
   };
 
   if (command === 'put') {
     if (positional.length > 1) throw new BenchUsageError(`put takes no arguments, got "${positional[1]}"`);
-    const keySpaceSize = int('key-space-size', 1, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    const keySpaceSize = int('key-space-size', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     // etcd's own check and message for this flag.
     if (keySpaceSize <= 0)
       throw new BenchUsageError(`expected positive --key-space-size, got (${keySpaceSize})`);
-    const keySize = int('key-size', 8, 1, sizeBytesMax);
+    const keySize = int('key-size', 1, sizeBytesMax);
     if (keySize < varintBytes(keySpaceSize - 1)) {
       throw new BenchUsageError(
         `--key-size ${keySize} is too small for --key-space-size ${keySpaceSize} (needs ${varintBytes(keySpaceSize - 1)} bytes)`,
@@ -178,16 +186,16 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       command,
       ...common,
       keySize,
-      valSize: int('val-size', 8, 0, sizeBytesMax),
+      valSize: int('val-size', 0, sizeBytesMax),
       keySpaceSize,
-      sequentialKeys: bool('sequential-keys'),
+      sequentialKeys: flags.bool('sequential-keys'),
     };
   }
 
   const key = positional[1];
   if (key === undefined) throw new BenchUsageError('range needs a key: range KEY [END]');
   if (positional.length > 3) throw new BenchUsageError('too many arguments: range KEY [END]');
-  const consistency = values.get('consistency') ?? 'l';
+  const consistency = flags.string('consistency');
   if (consistency !== 'l' && consistency !== 's') {
     throw new BenchUsageError(`consistency must be l or s, got "${consistency}"`);
   }
