@@ -30,6 +30,8 @@ export type EtcdErrorCode =
   | 'ErrUnhealthy'
   | 'ErrNotSupportedForLearner'
   | 'ErrBadLeaderTransferee'
+  | 'ErrTimeoutLeaderTransfer'
+  | 'ErrProposalDropped'
   | 'ErrMemberExist'
   | 'ErrPeerURLExist'
   | 'ErrMemberNotEnoughStarted'

@@ -342,8 +342,9 @@ export async function startCairn(opts: StartOptions = {}): Promise<Member> {
     );
   }
   const name = opts.name ?? 'cairn-test';
-  const [clientPort, metricsPort] = [await freePort(), await freePort()];
+  const [clientPort, peerPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
   const { dataDir, ownsDataDir } = await prepareDataDir(`cairn-test-${name}`, opts);
   const args = [
@@ -358,6 +359,10 @@ export async function startCairn(opts: StartOptions = {}): Promise<Member> {
     clientUrl,
     '--listen-metrics-urls',
     metricsUrl,
+    '--listen-peer-urls',
+    peerUrl,
+    '--initial-advertise-peer-urls',
+    peerUrl,
   ];
   if (opts.maxRequestBytes !== undefined) args.push('--max-request-bytes', String(opts.maxRequestBytes));
   args.push(...(opts.extraArgs ?? []));

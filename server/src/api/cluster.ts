@@ -7,17 +7,20 @@ import { unary } from './unary.js';
 const SERVICE = 'etcdserverpb.Cluster';
 
 /**
- * MemberList of the single-member server. Membership changes (add, remove, promote, update) arrive
- * with Raft; until then gRPC answers them UNIMPLEMENTED. Cluster headers carry no revision, as etcd's.
+ * The Cluster service: membership changes go through the log as conf changes (EtcdServer). MemberList
+ * is linearizable when the request says so (etcd 3.5+; etcdctl 3.5+ asks by default) and answers from
+ * the member's applied view otherwise (etcd 3.4 clients), so it still works on a member without leader.
  */
 export function clusterService(
   ctx: HandlerContext,
   server: EtcdServer,
-): Pick<ClusterServer, 'memberList'> & UntypedServiceImplementation {
+): Pick<ClusterServer, 'memberList' | 'memberAdd' | 'memberRemove' | 'memberUpdate' | 'memberPromote'> &
+  UntypedServiceImplementation {
   return {
-    memberList: unary(ctx, SERVICE, 'MemberList', () => ({
-      header: { ...server.header(0), revision: 0n },
-      members: server.members(),
-    })),
+    memberAdd: unary(ctx, SERVICE, 'MemberAdd', (r) => server.memberAdd(r)),
+    memberRemove: unary(ctx, SERVICE, 'MemberRemove', (r) => server.memberRemove(r)),
+    memberUpdate: unary(ctx, SERVICE, 'MemberUpdate', (r) => server.memberUpdate(r)),
+    memberPromote: unary(ctx, SERVICE, 'MemberPromote', (r) => server.memberPromote(r)),
+    memberList: unary(ctx, SERVICE, 'MemberList', (r) => server.memberList(r.linearizable)),
   };
 }

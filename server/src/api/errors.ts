@@ -68,6 +68,12 @@ export const WIRE_ERRORS: Record<EtcdErrorCode | MvccErrorCode, WireError> = {
     message: 'etcdserver: rpc not supported for learner',
   },
   ErrBadLeaderTransferee: { code: status.FAILED_PRECONDITION, message: 'etcdserver: bad leader transferee' },
+  ErrTimeoutLeaderTransfer: {
+    code: status.DEADLINE_EXCEEDED,
+    message: 'etcdserver: request timed out, leader transfer took too long',
+  },
+  // etcd passes raft's error through unmapped: gRPC Unknown with raft's text.
+  ErrProposalDropped: { code: status.UNKNOWN, message: 'raft proposal dropped' },
   ErrMemberExist: { code: status.FAILED_PRECONDITION, message: 'etcdserver: member ID already exist' },
   ErrPeerURLExist: { code: status.FAILED_PRECONDITION, message: 'etcdserver: Peer URLs already exists' },
   ErrMemberNotEnoughStarted: {

@@ -15,6 +15,7 @@ import { kvService } from './kv.js';
 import { leaseService } from './lease.js';
 import { maintenanceService } from './maintenance.js';
 import { withRequestSizes } from './request-size.js';
+import { requiresLeader } from './stream-guard.js';
 import type { HandlerContext } from './unary.js';
 
 /** Keepalive settings of etcd's gRPC server (embed/config.go): ping every 2 h, 20 s to answer. */
@@ -32,10 +33,14 @@ export interface ClientServer {
 
 /** Builds the client-facing gRPC server (KV, Maintenance, Cluster, grpc.health.v1) and binds it. */
 export async function startClientServer(
-  ctx: HandlerContext,
+  handlerCtx: HandlerContext,
   server: EtcdServer,
   listen: URL[],
 ): Promise<ClientServer> {
+  const ctx: HandlerContext = {
+    ...handlerCtx,
+    guard: (method, request, md) => server.checkRequest(method, request, requiresLeader(md)),
+  };
   const grpc = new Server({
     'grpc.max_receive_message_length': server.config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     'grpc.max_send_message_length': -1,

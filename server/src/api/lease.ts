@@ -9,6 +9,7 @@ import type {
 import { AssertionError } from '../util/assert.js';
 import { toGrpcError } from './errors.js';
 import { requestBytes } from './request-size.js';
+import { guardStream } from './stream-guard.js';
 import type { HandlerContext } from './unary.js';
 import { unary } from './unary.js';
 
@@ -46,11 +47,17 @@ function keepAliveStream(
     ctx.metrics.handled.inc({ ...labels, grpc_code: status[code] });
     ctx.metrics.handlingSeconds.observe(labels, (performance.now() - started) / 1000);
   };
+  // Renewals are answered in order: a follower forwards each to the leader, so they are chained.
+  let chain: Promise<void> = Promise.resolve();
   call.on('data', (req: LeaseKeepAliveRequest) => {
+    if (finished) return;
+    chain = chain.then(() => renew(req));
+  });
+  const renew = async (req: LeaseKeepAliveRequest): Promise<void> => {
     if (finished) return;
     let resp: LeaseKeepAliveResponse;
     try {
-      resp = server.leaseRenew(req.ID);
+      resp = await server.leaseRenew(req.ID);
     } catch (err) {
       if (err instanceof AssertionError) {
         ctx.logger.error('invariant broken while renewing a lease', { error: err.message, stack: err.stack });
@@ -67,14 +74,26 @@ function keepAliveStream(
       call.pause();
       call.once('drain', () => call.resume());
     }
-  });
+  };
   const stop = (): void => {
     if (finished) return;
     finish(status.UNAVAILABLE);
     call.emit('error', { code: status.UNAVAILABLE, details: 'etcdserver: server stopped' });
   };
+  const unguard = guardStream(server, call, (err) => {
+    if (finished) return;
+    finish(err.code ?? status.UNAVAILABLE);
+    call.emit('error', err);
+  });
+  if (unguard === undefined) {
+    finish(status.UNAVAILABLE);
+    return;
+  }
   ctx.streams.add(stop);
-  call.on('close', () => ctx.streams.delete(stop));
+  call.on('close', () => {
+    ctx.streams.delete(stop);
+    unguard();
+  });
   call.on('end', () => {
     finish(status.OK);
     call.end();

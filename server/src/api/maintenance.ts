@@ -7,14 +7,14 @@ import { unary } from './unary.js';
 
 const SERVICE = 'etcdserverpb.Maintenance';
 
-/**
- * The Maintenance RPCs of the single-member server. MoveLeader and Downgrade arrive with Raft; until then
- * gRPC answers them UNIMPLEMENTED.
- */
+/** The Maintenance RPCs. Downgrade is not offered (gRPC answers it UNIMPLEMENTED). */
 export function maintenanceService(
   ctx: HandlerContext,
   server: EtcdServer,
-): Pick<MaintenanceServer, 'status' | 'alarm' | 'hash' | 'hashKv' | 'defragment' | 'snapshot'> &
+): Pick<
+  MaintenanceServer,
+  'status' | 'alarm' | 'hash' | 'hashKv' | 'defragment' | 'snapshot' | 'moveLeader'
+> &
   UntypedServiceImplementation {
   return {
     status: unary(ctx, SERVICE, 'Status', () => server.status()),
@@ -23,5 +23,6 @@ export function maintenanceService(
     hashKv: unary(ctx, SERVICE, 'HashKV', (r) => server.hashKV(r)),
     defragment: unary(ctx, SERVICE, 'Defragment', () => server.defragment()),
     snapshot: snapshotHandler(ctx, server),
+    moveLeader: unary(ctx, SERVICE, 'MoveLeader', (r) => server.moveLeader(r)),
   };
 }

@@ -5,6 +5,7 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { EtcdServer } from '../etcdserver/server.js';
 import type { SnapshotRequest, SnapshotResponse } from '../proto/gen/etcdserverpb/rpc.js';
 import { toGrpcError } from './errors.js';
+import { requiresLeader } from './stream-guard.js';
 import type { HandlerContext } from './unary.js';
 
 /** Bytes per Snapshot message (etcd: snapshotSendBufferSize, 32 KiB). */
@@ -28,7 +29,10 @@ export function snapshotHandler(
 ): (call: ServerWritableStream<SnapshotRequest, SnapshotResponse>) => void {
   return (call) => {
     ctx.metrics.started.inc(LABELS);
-    streamSnapshot(server, call).then(
+    Promise.resolve()
+      .then(() => server.checkStream(requiresLeader(call.metadata)))
+      .then(() => streamSnapshot(server, call))
+      .then(
       () => ctx.metrics.handled.inc({ ...LABELS, grpc_code: 'OK' }),
       (err: unknown) => {
         const e = toGrpcError(err);

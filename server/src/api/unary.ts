@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'winston';
 import { AssertionError } from '../util/assert.js';
 import { toGrpcError } from './errors.js';
@@ -18,6 +18,11 @@ export interface HandlerContext {
    * the whole grace period.
    */
   readonly streams: Set<() => void>;
+  /**
+   * Checks run before every unary RPC (etcd's unary interceptor: learners, `hasleader`); throws the
+   * error to answer with.
+   */
+  readonly guard?: (method: string, request: unknown, metadata: Metadata) => void;
 }
 
 export type UnaryHandler<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
@@ -62,6 +67,7 @@ export function unary<Req, Res>(
       callback(e);
     };
     try {
+      ctx.guard?.(method, call.request, call.metadata);
       Promise.resolve(fn(call.request)).then((res) => {
         finish(status.OK);
         callback(null, res);

@@ -9,6 +9,7 @@ import { WatchCreateRequest_FilterType as FilterType, WatchResponse } from '../p
 import type { Event } from '../proto/gen/mvccpb/kv.js';
 import { Event_EventType } from '../proto/gen/mvccpb/kv.js';
 import { toKeyRange } from '../apply/ranges.js';
+import { guardStream } from './stream-guard.js';
 import type { HandlerContext } from './unary.js';
 
 const SERVICE = 'etcdserverpb.Watch';
@@ -51,6 +52,7 @@ class WatchStream implements WatchSink {
   private closed = false;
   private readonly ticker: NodeJS.Timeout;
   private readonly maxResponseBytes: number;
+  private unguard: () => void = () => undefined;
 
   constructor(
     private readonly ctx: HandlerContext,
@@ -61,6 +63,12 @@ class WatchStream implements WatchSink {
     this.ticker = setInterval(() => this.progressTick(), server.config.watchProgressNotifyIntervalMs);
     this.ticker.unref();
     ctx.streams.add(this.stop);
+    const unguard = guardStream(server, call, (err) => this.abort(err));
+    if (unguard === undefined) {
+      this.close(status.UNAVAILABLE);
+      return;
+    }
+    this.unguard = unguard;
     call.on('data', (req: WatchRequest) => {
       try {
         this.handle(req);
@@ -81,10 +89,14 @@ class WatchStream implements WatchSink {
 
   /** Ends the stream because the member stops (the client then fails over). */
   private readonly stop = (): void => {
-    if (this.closed) return;
-    this.close(status.UNAVAILABLE);
-    this.call.emit('error', { code: status.UNAVAILABLE, details: 'etcdserver: server stopped' });
+    this.abort({ code: status.UNAVAILABLE, details: 'etcdserver: server stopped' });
   };
+
+  private abort(err: { code?: status; details?: string }): void {
+    if (this.closed) return;
+    this.close(err.code ?? status.UNAVAILABLE);
+    this.call.emit('error', err);
+  }
 
   get ready(): boolean {
     return !this.closed && !this.call.writableNeedDrain;
@@ -247,6 +259,7 @@ class WatchStream implements WatchSink {
     this.closed = true;
     clearInterval(this.ticker);
     this.ctx.streams.delete(this.stop);
+    this.unguard();
     for (const sw of this.watchers.values()) this.server.watchable.cancel(sw.watcher);
     this.watchers.clear();
     this.ctx.metrics.handled.inc({

@@ -1,5 +1,6 @@
 import {
   closeSync,
+  copyFileSync,
   existsSync,
   fsyncSync,
   mkdirSync,
@@ -19,8 +20,8 @@ import type { BackendMetrics } from './metrics.js';
 import { checkLmdbHeader, verifyInChild } from './verify.js';
 
 /** The lmdb sub-databases Cairn uses (etcd calls them buckets). */
-export type Bucket = 'key' | 'meta' | 'alarm' | 'lease';
-const BUCKETS: readonly Bucket[] = ['key', 'meta', 'alarm', 'lease'];
+export type Bucket = 'key' | 'meta' | 'alarm' | 'lease' | 'members' | 'members_removed';
+const BUCKETS: readonly Bucket[] = ['key', 'meta', 'alarm', 'lease', 'members', 'members_removed'];
 
 export interface BackendOptions {
   /** Directory holding the lmdb environment (data.mdb, lock.mdb). */
@@ -299,23 +300,7 @@ export class Backend {
       const tmpFile = join(tmpDir, 'data.mdb');
       await this.env.backup(tmpDir, true);
       fsyncPath(tmpFile);
-      const env = openEnv(tmpDir);
-      let dbs: Record<Bucket, Database<Buffer, Buffer>>;
-      try {
-        dbs = openBuckets(env);
-        renameSync(tmpFile, join(this.opts.dir, 'data.mdb'));
-      } catch (err) {
-        await env.close();
-        throw err;
-      }
-      fsyncPath(this.opts.dir);
-      const old = this.env;
-      const oldLockDir = this.defragLockDir;
-      this.env = env;
-      this.dbs = dbs;
-      this.defragLockDir = tmpDir;
-      await old.close();
-      if (oldLockDir !== undefined) rmSync(oldLockDir, { recursive: true, force: true });
+      await this.swapIn(tmpDir);
     } catch (err) {
       if (this.defragLockDir !== tmpDir) rmSync(tmpDir, { recursive: true, force: true });
       throw new Error(`backend: defragment failed: ${(err as Error).message}`);
@@ -323,6 +308,67 @@ export class Backend {
       this.commitsHeld = false;
       if (this.staged.ops.length > 0 && this.inflight === undefined) this.flush();
     }
+  }
+
+  /**
+   * Replaces the whole database with the lmdb image in `file` (a snapshot received from the leader),
+   * with the same crash-safe swap as defragment: the image is checked in a child process (LMDB crashes
+   * on damaged pages), then renamed over data.mdb. Everything staged before is committed first; the
+   * caller must not stage writes until this resolves. `file` is moved, not copied.
+   */
+  replaceWith(file: string): Promise<void> {
+    return this.exclusive(async () => {
+      assert(!this.closed, 'backend: replaceWith after close');
+      await this.commit();
+      this.commitsHeld = true;
+      const tmpDir = `${this.opts.dir}-defrag-${++this.defragCount}`;
+      try {
+        while (this.inflight !== undefined) await this.inflight.done;
+        assert(this.staged.ops.length === 0, 'backend: writes staged during replaceWith');
+        rmSync(tmpDir, { recursive: true, force: true });
+        mkdirSync(tmpDir, { recursive: true });
+        const tmpFile = join(tmpDir, 'data.mdb');
+        try {
+          renameSync(file, tmpFile);
+        } catch {
+          copyFileSync(file, tmpFile);
+          rmSync(file, { force: true });
+        }
+        fsyncPath(tmpFile);
+        const bad = checkLmdbHeader(tmpFile);
+        if (bad !== undefined) throw new Error(`not a valid lmdb file: ${bad}`);
+        const missing = await verifyInChild(tmpDir, BUCKETS);
+        if (missing.includes('key') || missing.includes('meta')) throw new Error('not a Cairn database');
+        await this.swapIn(tmpDir);
+        this.pending.clear();
+      } catch (err) {
+        if (this.defragLockDir !== tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+        throw new Error(`backend: installing a snapshot failed: ${(err as Error).message}`);
+      } finally {
+        this.commitsHeld = false;
+      }
+    });
+  }
+
+  /** Opens the environment in `dir` (its data.mdb complete and fsynced), renames it in place, swaps. */
+  private async swapIn(dir: string): Promise<void> {
+    const env = openEnv(dir);
+    let dbs: Record<Bucket, Database<Buffer, Buffer>>;
+    try {
+      dbs = openBuckets(env);
+      renameSync(join(dir, 'data.mdb'), join(this.opts.dir, 'data.mdb'));
+    } catch (err) {
+      await env.close();
+      throw err;
+    }
+    fsyncPath(this.opts.dir);
+    const old = this.env;
+    const oldLockDir = this.defragLockDir;
+    this.env = env;
+    this.dbs = dbs;
+    this.defragLockDir = dir;
+    await old.close();
+    if (oldLockDir !== undefined) rmSync(oldLockDir, { recursive: true, force: true });
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import { startMetricsServer } from '../api/http.js';
 import { DataDirError } from '../etcdserver/bootstrap.js';
 import { ConfigError, parseServerArgs, usage } from '../etcdserver/config.js';
 import { EtcdServer, hex } from '../etcdserver/server.js';
+import { listenPeers, type PeerListener } from '../etcdserver/peer-listener.js';
 import { CAIRN_VERSION, ETCD_VERSION_EMULATED } from '../etcdserver/version.js';
 import { newLogger } from '../util/logger.js';
 
@@ -68,16 +69,23 @@ async function main(): Promise<number> {
   };
   let grpc: ClientServer;
   const http: HttpServer[] = [];
+  const peers: PeerListener[] = [];
   try {
+    for (const u of config.listenPeerUrls) peers.push(await listenPeers(server, u));
     grpc = await startClientServer(ctx, server, config.listenClientUrls);
     for (const u of config.listenMetricsUrls) http.push((await startMetricsServer(registry, server, u)).http);
   } catch (err) {
     logger.error('cannot listen', { error: (err as Error).message });
     process.stderr.write(`cairn: cannot listen: ${(err as Error).message}\n`);
+    await Promise.all(peers.map((p) => p.close()));
     await server.stop();
     return 1;
   }
-  logger.info('serving client traffic', { grpc: grpc.bound, metrics: config.listenMetricsUrls.map(String) });
+  logger.info('serving client traffic', {
+    grpc: grpc.bound,
+    peer: peers.map((p) => p.bound),
+    metrics: config.listenMetricsUrls.map(String),
+  });
   const endpoints = grpc.bound.join(',');
   process.stdout.write(
     [
@@ -104,6 +112,7 @@ async function main(): Promise<number> {
         await stopClientServer(grpc, SHUTDOWN_GRACE_MS);
         await Promise.all(http.map((h) => new Promise((r) => h.close(r))));
         await server.stop();
+        await Promise.all(peers.map((p) => p.close()));
         resolve(0);
       })();
     };

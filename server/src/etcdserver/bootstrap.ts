@@ -47,6 +47,18 @@ export interface OpenDataDirOptions {
   readonly logger: Logger;
   readonly metrics: BackendMetrics;
   readonly onFatal: (err: Error) => void;
+  /** The identity a fresh data dir is given (from --initial-cluster or the cluster joined); random if unset. */
+  readonly identity?: MemberIdentity;
+  /**
+   * The consistent index a fresh data dir starts at: 1 for a member of a new cluster (its bootstrap
+   * snapshot is index 1), 0 for one joining a running cluster (everything comes from the leader).
+   */
+  readonly initialConsistentIndex?: number;
+}
+
+/** A directory that does not exist or holds nothing but lost+found (a freshly formatted volume). */
+export function isFreshDataDir(dataDir: string): boolean {
+  return !existsSync(dataDir) || readdirSync(dataDir).every((f) => f === 'lost+found');
 }
 
 /**
@@ -59,7 +71,7 @@ export async function openDataDir(opts: OpenDataDirOptions): Promise<OpenedDataD
   const dbDir = join(memberDir, 'db');
   // lost+found is what a freshly formatted volume holds (etcd ignores it too); it does not make the
   // directory someone else's.
-  const fresh = !existsSync(dataDir) || readdirSync(dataDir).every((f) => f === 'lost+found');
+  const fresh = isFreshDataDir(dataDir);
   if (!fresh) {
     if (!existsSync(join(dbDir, 'data.mdb'))) {
       const etcdLike = existsSync(join(memberDir, 'snap')) || existsSync(join(memberDir, 'wal'));
@@ -96,7 +108,13 @@ export async function openDataDir(opts: OpenDataDirOptions): Promise<OpenedDataD
     throw new DataDirError(`data dir ${dataDir} is corrupt or unreadable: ${(err as Error).message}`);
   }
   try {
-    const identity = fresh ? await initialise(backend) : readIdentity(backend, dataDir);
+    const identity = fresh
+      ? await initialise(
+          backend,
+          opts.identity ?? { clusterId: randomId(), memberId: randomId() },
+          opts.initialConsistentIndex ?? 1,
+        )
+      : readIdentity(backend, dataDir);
     return { backend, identity, fresh, release };
   } catch (err) {
     await backend.close().catch(() => undefined);
@@ -105,13 +123,16 @@ export async function openDataDir(opts: OpenDataDirOptions): Promise<OpenedDataD
   }
 }
 
-async function initialise(backend: Backend): Promise<MemberIdentity> {
-  const identity = { clusterId: randomId(), memberId: randomId() };
+async function initialise(
+  backend: Backend,
+  identity: MemberIdentity,
+  consistentIndex: number,
+): Promise<MemberIdentity> {
   backend.put('meta', META_CLUSTER_ID, idBytes(identity.clusterId));
   backend.put('meta', META_MEMBER_ID, idBytes(identity.memberId));
   // Creating the member is the first applied entry (etcd's bootstrap applies its initial
   // configuration first), so a new member reports raftIndex 1, not 0.
-  backend.put('meta', META_CONSISTENT_INDEX, idBytes(1n));
+  backend.put('meta', META_CONSISTENT_INDEX, idBytes(BigInt(consistentIndex)));
   // The marker goes last in the same commit: it is present only if the identity is.
   backend.put('meta', META_STORAGE_VERSION, Buffer.from(STORAGE_VERSION));
   await backend.commit();
@@ -174,7 +195,7 @@ function randomId(): bigint {
   }
 }
 
-function idBytes(id: bigint): Buffer {
+export function idBytes(id: bigint): Buffer {
   const b = Buffer.allocUnsafe(8);
   b.writeBigUInt64BE(id);
   return b;

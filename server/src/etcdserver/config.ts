@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { durationToMs, parseGoDuration } from '../util/go-duration.js';
 import type { AutoCompaction } from './compactor.js';
 import { parseAutoCompaction } from './compactor.js';
+import { canonicalUrl } from './membership/member.js';
 
 /** Everything a member is configured with. Names follow etcd's flags (`--data-dir` → dataDir). */
 export interface ServerConfig {
@@ -22,6 +24,27 @@ export interface ServerConfig {
   readonly watchProgressNotifyIntervalMs: number;
   /** --auto-compaction-mode and --auto-compaction-retention; undefined: off (etcd's default). */
   readonly autoCompaction?: AutoCompaction | undefined;
+  /** Where the WAL lives (etcd --wal-dir); default `<data-dir>/member/wal`. */
+  readonly walDir: string;
+  readonly listenPeerUrls: URL[];
+  /** --initial-cluster as written (`name=url,...`); default `<name>=<initial-advertise-peer-urls>`. */
+  readonly initialCluster: string;
+  readonly initialClusterState: 'new' | 'existing';
+  readonly initialClusterToken: string;
+  /** One Raft tick (etcd --heartbeat-interval). */
+  readonly heartbeatMs: number;
+  /** Raft election timeout (etcd --election-timeout); a multiple of the heartbeat, in ticks. */
+  readonly electionMs: number;
+  /** Applied entries between two Raft snapshots (etcd --snapshot-count). */
+  readonly snapshotCount: number;
+  /** Entries kept behind a snapshot for slow followers (etcd --experimental-snapshot-catchup-entries). */
+  readonly snapshotCatchUpEntries: number;
+  /** Learners allowed at once (etcd --max-learners). */
+  readonly maxLearners: number;
+  /** Refuse membership changes that could lose quorum (etcd --strict-reconfig-check). */
+  readonly strictReconfigCheck: boolean;
+  /** Raft pre-vote (etcd --pre-vote). */
+  readonly preVote: boolean;
 }
 
 export const MAX_REQUEST_BYTES_DEFAULT = 1.5 * 1024 * 1024;
@@ -80,6 +103,36 @@ export const FLAGS = {
     help: 'Duration of periodic watch progress notifications (Go duration, at least 100ms).',
     default: '10m',
   },
+  'wal-dir': { help: 'Path to the dedicated WAL directory (empty: <data-dir>/member/wal).', default: '' },
+  'listen-peer-urls': { help: 'List of URLs to listen on for peer traffic.', default: 'http://localhost:2380' },
+  'initial-cluster': {
+    help: 'Initial cluster configuration for bootstrapping (name=peer-url,...; empty: <name>=<initial-advertise-peer-urls>).',
+    default: '',
+  },
+  'initial-cluster-state': {
+    help: "Initial cluster state ('new' or 'existing').",
+    default: 'new',
+  },
+  'initial-cluster-token': {
+    help: 'Initial cluster token for the cluster during bootstrap.',
+    default: 'etcd-cluster',
+  },
+  'heartbeat-interval': { help: 'Time (in milliseconds) of a heartbeat interval.', default: '100' },
+  'election-timeout': { help: 'Time (in milliseconds) for an election to timeout.', default: '1000' },
+  'snapshot-count': {
+    help: 'Number of committed transactions to trigger a snapshot to disk.',
+    default: '100000',
+  },
+  'experimental-snapshot-catchup-entries': {
+    help: 'Number of entries for a slow follower to catch up after compacting the raft storage entries.',
+    default: '5000',
+  },
+  'max-learners': { help: 'The maximum number of learners allowed in the cluster.', default: '1' },
+  'strict-reconfig-check': {
+    help: 'Reject reconfiguration requests that would cause quorum loss.',
+    default: 'true',
+  },
+  'pre-vote': { help: 'Enable the raft Pre-Vote algorithm to prevent disruption.', default: 'true' },
 } as const satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
@@ -138,7 +191,27 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedC
       get('watch-progress-notify-interval'),
       100,
     ),
+    walDir: get('wal-dir') === '' ? join(dataDir, 'member', 'wal') : get('wal-dir'),
+    listenPeerUrls: parseUrls('listen-peer-urls', get('listen-peer-urls'), false),
+    initialCluster: '',
+    initialClusterState: parseClusterState(get('initial-cluster-state')),
+    initialClusterToken: get('initial-cluster-token'),
+    heartbeatMs: parsePositiveInt('heartbeat-interval', get('heartbeat-interval')),
+    electionMs: parsePositiveInt('election-timeout', get('election-timeout')),
+    snapshotCount: parsePositiveInt('snapshot-count', get('snapshot-count')),
+    snapshotCatchUpEntries: parsePositiveInt(
+      'experimental-snapshot-catchup-entries',
+      get('experimental-snapshot-catchup-entries'),
+    ),
+    maxLearners: parsePositiveInt('max-learners', get('max-learners')),
+    strictReconfigCheck: parseBool('strict-reconfig-check', get('strict-reconfig-check')),
+    preVote: parseBool('pre-vote', get('pre-vote')),
   };
+  checkRaftTiming(config.heartbeatMs, config.electionMs);
+  const initialCluster =
+    get('initial-cluster') !== ''
+      ? get('initial-cluster')
+      : config.initialAdvertisePeerUrls.map((u) => `${name}=${canonicalUrl(u)}`).join(',');
   if (name === '') throw new ConfigError('--name must not be empty');
   if (dataDir === '') throw new ConfigError('--data-dir must not be empty');
   let autoCompaction: AutoCompaction | undefined;
@@ -147,7 +220,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedC
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-  return { kind: 'run', config: { ...config, autoCompaction } };
+  return { kind: 'run', config: { ...config, initialCluster, autoCompaction } };
 }
 
 export function envName(flag: string): string {
@@ -174,6 +247,29 @@ function parseUrls(flag: string, value: string, allowEmpty: boolean): URL[] {
       throw new ConfigError(`--${flag}: "${p}" must not have a path`);
     return u;
   });
+}
+
+function parseClusterState(value: string): 'new' | 'existing' {
+  if (value === 'new' || value === 'existing') return value;
+  throw new ConfigError(`--initial-cluster-state must be "new" or "existing" (got "${value}")`);
+}
+
+function parseBool(flag: string, value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`--${flag} must be true or false (got "${value}")`);
+}
+
+/** etcd's checks: an election timeout of at least 5 heartbeats keeps elections rare; at most 50 s. */
+function checkRaftTiming(heartbeatMs: number, electionMs: number): void {
+  if (5 * heartbeatMs > electionMs) {
+    throw new ConfigError(
+      `--election-timeout[${electionMs}ms] should be at least as 5 times as --heartbeat-interval[${heartbeatMs}ms]`,
+    );
+  }
+  if (electionMs > 50_000) {
+    throw new ConfigError(`--election-timeout[${electionMs}ms] is too long, and should be set less than 50000ms`);
+  }
 }
 
 function parseInterval(flag: string, value: string, minMs: number): number {

@@ -6,7 +6,7 @@ import { RawNode } from '../raft/raw-node.js';
 import type { ReadState, SoftState } from '../raft/ready.js';
 import type { Rng } from '../raft/rng.js';
 import type { Status } from '../raft/status.js';
-import type { ConfChange, ConfChangeV2, Entry, Message, Snapshot } from '../raftpb/types.js';
+import type { ConfChange, ConfChangeV2, Entry, HardState, Message, Snapshot } from '../raftpb/types.js';
 import type { Snapshotter } from '../snap/snapshotter.js';
 import type { Wal } from '../wal/wal.js';
 
@@ -19,6 +19,8 @@ export interface RaftApplication {
   apply(committed: { snapshot: Snapshot | undefined; entries: Entry[] }): Promise<void>;
   /** Leadership or role changed. */
   onSoftState?(ss: SoftState): void;
+  /** The term, vote or commit index changed (before the entries are persisted). */
+  onHardState?(hs: HardState): void;
   /** ReadIndex answers; serve each read once applied >= index. */
   onReadStates?(rs: ReadState[]): void;
   /** A persistence step failed: the member must stop (the disk's state is unknown). */
@@ -116,6 +118,11 @@ export class RaftNode {
     this.input(() => this.rawNode.readIndex(requestCtx));
   }
 
+  /** Starts an election now (a member alone in its configuration need not wait for a timeout). */
+  campaign(): void {
+    this.input(() => this.rawNode.campaign());
+  }
+
   transferLeader(to: bigint): void {
     this.input(() => this.rawNode.transferLeader(to));
   }
@@ -178,6 +185,7 @@ export class RaftNode {
     const rd = this.rawNode.ready();
     const { wal, snapshotter, storage } = this.opts;
     if (rd.softState !== undefined) this.opts.app.onSoftState?.(rd.softState);
+    if (rd.hardState !== undefined) this.opts.app.onHardState?.(rd.hardState);
     // 1. Persist: the snapshot first (file, then its WAL record), then entries and hard state.
     if (rd.snapshot !== undefined) {
       snapshotter.save(rd.snapshot);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'winston';
 import { MemoryStorage } from '../raft/memory-storage.js';
-import type { ConfState, HardState, Snapshot } from '../raftpb/types.js';
+import { emptyConfState, emptySnapshot, type ConfState, type HardState, type Snapshot } from '../raftpb/types.js';
 import { NoSnapshotError, Snapshotter } from '../snap/snapshotter.js';
 import { WalError } from '../wal/errors.js';
 import { Wal, type WalOptions } from '../wal/wal.js';
@@ -25,8 +25,12 @@ export interface OpenRaftStorageOptions {
   walDir: string;
   /** `<data-dir>/member/snap`. */
   snapDir: string;
-  /** For a new member: the WAL metadata and the configuration it starts with (at index 1, term 1). */
-  bootstrap: { metadata: Uint8Array; confState: ConfState };
+  /**
+   * For a new member: the WAL metadata and the configuration it starts with (at index 1, term 1). A
+   * member joining a running cluster has no configuration (undefined): its log starts empty and the
+   * leader's first message to it is a snapshot, which brings the configuration.
+   */
+  bootstrap: { metadata: Uint8Array; confState: ConfState | undefined };
   logger: Logger;
   walOptions?: WalOptions;
 }
@@ -42,6 +46,18 @@ export async function openRaftStorage(opts: OpenRaftStorageOptions): Promise<Raf
   const snapshotter = new Snapshotter(opts.snapDir, opts.logger);
   const storage = new MemoryStorage();
   if (!(await Wal.exists(opts.walDir))) {
+    if (opts.bootstrap.confState === undefined) {
+      const wal = await Wal.create(opts.walDir, opts.bootstrap.metadata, opts.walOptions);
+      return {
+        storage,
+        wal,
+        snapshotter,
+        snapshot: { data: new Uint8Array(0), metadata: { index: 0, term: 0, confState: emptyConfState() } },
+        hardState: { term: 0, vote: 0n, commit: 0 },
+        metadata: opts.bootstrap.metadata,
+        fresh: true,
+      };
+    }
     const snapshot: Snapshot = {
       data: new Uint8Array(0),
       metadata: { index: 1, term: 1, confState: opts.bootstrap.confState },
@@ -62,7 +78,7 @@ export async function openRaftStorage(opts: OpenRaftStorageOptions): Promise<Raf
   }
   const { snapshot, wal } = await openAtNewestSnapshot(snapshotter, opts);
   const contents = await wal.readAll();
-  storage.applySnapshot(snapshot);
+  if (snapshot.metadata.index > 0) storage.applySnapshot(snapshot);
   storage.setHardState(contents.hardState);
   storage.append(contents.entries);
   return {
@@ -107,7 +123,8 @@ async function openAtNewestSnapshot(
       throw e;
     }
   }
-  throw new Error(
-    `raft storage: ${opts.walDir} has a WAL but ${opts.snapDir} has no snapshot the WAL recorded`,
-  );
+  // No snapshot yet: a member that joined a running cluster and has not received one. Its WAL starts
+  // at {0, 0}; if it does not, the snapshot it needs is missing and Wal.open says so.
+  const wal = await Wal.open(opts.walDir, { index: 0, term: 0 }, opts.walOptions);
+  return { snapshot: emptySnapshot(), wal };
 }

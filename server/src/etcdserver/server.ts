@@ -1,19 +1,11 @@
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Logger } from 'winston';
 import type { Registry } from 'prom-client';
 import { executeRange } from '../apply/range.js';
-import {
-  checkPut,
-  checkTxn,
-  compareToPath,
-  executeDelete,
-  executePut,
-  executeTxn,
-  isTxnReadonly,
-  txnHasPut,
-} from '../apply/txn.js';
+import { checkTxn, compareToPath, executeTxn, isTxnReadonly, txnHasPut } from '../apply/txn.js';
 import type { Backend } from '../backend/backend.js';
-import { newBackendMetrics } from '../backend/metrics.js';
 import { EtcdError } from '../errors.js';
 import { KVStore } from '../mvcc/kvstore.js';
 import { WatchableStore } from '../mvcc/watchable-store.js';
@@ -30,7 +22,18 @@ import type {
   CompactionResponse,
   DeleteRangeRequest,
   DeleteRangeResponse,
-  Member,
+  Member as PbMember,
+  MemberAddRequest,
+  MemberAddResponse,
+  MemberListResponse,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
+  MemberRemoveRequest,
+  MemberRemoveResponse,
+  MemberUpdateRequest,
+  MemberUpdateResponse,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -40,18 +43,38 @@ import type {
   TxnRequest,
   TxnResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
+import { RaftError } from '../raft/errors.js';
+import { StateType, type SoftState } from '../raft/ready.js';
+import { Prng } from '../raft/rng.js';
+import { decodeConfChange, decodeConfChangeV2 } from '../raftpb/codec.js';
+import {
+  ConfChangeType,
+  EntryType,
+  MessageType,
+  NONE,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  type Snapshot,
+} from '../raftpb/types.js';
+import { Transport } from '../transport/transport.js';
+import type { SnapshotPayload } from '../transport/types.js';
 import { toNumber } from '../apply/ranges.js';
 import { AlarmStore, alarmString } from './alarms.js';
+import { Applier, type ApplyResult } from './applier.js';
 import type { MemberIdentity } from './bootstrap.js';
-import { META_CONSISTENT_INDEX, openDataDir } from './bootstrap.js';
 import type { ServerConfig } from './config.js';
 import { newServerMetrics } from './metrics.js';
 import type { ServerMetrics } from './metrics.js';
-import { deleteResponse, putResponse, rangeResponse, txnResponse } from './responses.js';
+import { rangeResponse, txnResponse } from './responses.js';
 import { CAIRN_VERSION, ETCD_VERSION_EMULATED } from './version.js';
-import { canonicalUrl } from './membership/member.js';
+import { canonicalUrl, computeMemberId, type Member } from './membership/member.js';
+import { decodeMember, encodeMember, loadMembership, saveMember, saveRemoved } from './membership/backend-store.js';
+import type { MembershipChange, RaftCluster } from './membership/cluster.js';
+import { bootstrapMember } from './member-bootstrap.js';
 import { Compactor } from './compactor.js';
-import type { WriteResult } from '../mvcc/kvstore.js';
 import type { Clock } from '../lease/clock.js';
 import { systemClock } from '../lease/clock.js';
 import type { LessorConfig } from '../lease/lessor.js';
@@ -68,8 +91,16 @@ import type {
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
+import { IdGenerator } from './id-generator.js';
+import { callPeerApi, PEER_API_PREFIXES, servePeerApi } from './peer-api.js';
+import { RaftNode } from './raft-node.js';
+import type { RaftStorage } from './raft-storage.js';
+import { decodeRaftRequest, encodeRaftRequest, type RaftRequestBody } from './raft-request.js';
+import { ReadIndexer } from './read-index.js';
+import { Wait } from './wait.js';
+import { IndexWaiter } from './wait-index.js';
 
-/** What tests (and later Raft) may change about a member beyond its command-line configuration. */
+/** What tests may change about a member beyond its command-line configuration. */
 export interface EtcdServerOptions {
   /** The lessor's clock (default: the system clock). */
   readonly clock?: Clock;
@@ -77,23 +108,57 @@ export interface EtcdServerOptions {
   readonly lessor?: Partial<LessorConfig>;
 }
 
+type AppliedResult = Extract<ApplyResult, { error?: undefined }>;
+
+/** etcd refuses new proposals when this many committed entries wait to be applied ("too many requests"). */
+const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000;
+/** etcd's readIndexRetryTime. */
+const READ_INDEX_RETRY_MS = 500;
+/** An apply slower than this is logged (etcd's warnApplyDuration). */
+const SLOW_APPLY_MS = 100;
+/** etcd's readyPercent: a learner may be promoted once its log matches 90% of the leader's. */
+const LEARNER_READY_PERCENT = 0.9;
+/** How long a member without a leader keeps hasleader streams open (etcd: 3 election timeouts). */
+const NO_LEADER_STREAM_ELECTIONS = 3;
+/** Snapshot files kept in the snap dir (etcd --max-snapshots). */
+const MAX_SNAPSHOT_FILES = 5;
+
 /**
- * The single-member server: the write path (preflight → apply → durable → answer) and the read path
- * over one MVCC store. Replication comes with Raft in a later issue; the applied index is already
- * counted and persisted in the same backend commit as the data it covers (etcd's consistent index).
+ * A member of a replicated cluster (etcd's EtcdServer): every write is a Raft proposal that each member
+ * applies at the same log index; the member that proposed it answers its client once it is applied and
+ * durable. Linearizable reads go through ReadIndex; serializable reads and Status are local.
  */
 export class EtcdServer {
   private appliedIndex: number;
+  private snapshotIndex: number;
+  private confState: ConfState;
+  private term = 0;
+  private committedIndex = 0;
+  private lead = NONE;
+  private raftState = StateType.StateFollower;
+  private leaderlessSince: number | undefined = Date.now();
   private stopped = false;
+  private removedSelf = false;
   private readonly metrics: ServerMetrics;
   private readonly alarms: AlarmStore;
-  /** Automatic compaction (--auto-compaction-*), when configured. */
   private compactor: Compactor | undefined;
-  /** The member's leases (etcd's lessor); it also answers the apply path's "does this lease exist". */
-  private readonly lessor: Lessor;
+  private lessorValue: Lessor;
   private readonly leaseMetrics: LeaseMetrics;
+  private readonly applier: Applier;
+  private readonly wait = new Wait<ApplyResult>();
+  private readonly applied = new IndexWaiter();
+  private readonly idGen: IdGenerator;
+  private readonly readIndexer: ReadIndexer;
+  readonly raftNode: RaftNode;
+  readonly transport: Transport;
   /** Watchers over the store (the Watch service's backend). */
   readonly watchable: WatchableStore;
+  /** Stream cancellers of hasleader streams, run when the member has had no leader for a while. */
+  readonly leaderStreams = new Set<() => void>();
+  private leaderMonitor: NodeJS.Timeout | undefined;
+  private publishTimer: NodeJS.Timeout | undefined;
+  private snapshotting: Promise<void> = Promise.resolve();
+  private readonly requestTimeoutMs: number;
 
   private constructor(
     readonly config: ServerConfig,
@@ -101,16 +166,34 @@ export class EtcdServer {
     private readonly backend: Backend,
     private readonly store: KVStore,
     readonly identity: MemberIdentity,
+    readonly cluster: RaftCluster,
+    raft: RaftStorage,
     registry: Registry,
     private readonly release: () => void,
-    options: EtcdServerOptions = {},
+    private readonly onFatal: (err: Error) => void,
+    private readonly options: EtcdServerOptions,
   ) {
-    const ci = backend.get('meta', META_CONSISTENT_INDEX);
-    this.appliedIndex = ci === undefined ? 0 : Number(ci.readBigUInt64BE());
+    this.appliedIndex = readConsistentIndex(backend);
+    this.applied.trigger(this.appliedIndex);
+    this.snapshotIndex = raft.snapshot.metadata.index;
+    this.confState = raft.snapshot.metadata.confState;
+    this.term = raft.hardState.term;
+    this.committedIndex = raft.hardState.commit;
+    this.requestTimeoutMs = 5000 + 2 * config.electionMs;
     this.alarms = new AlarmStore(backend);
     this.leaseMetrics = newLeaseMetrics(registry);
-    this.lessor = this.recoverLessor(options);
+    this.lessorValue = this.recoverLessor();
     this.watchable = new WatchableStore(store, logger.child({ component: 'watch' }));
+    this.idGen = new IdGenerator(identity.memberId, Date.now());
+    this.applier = new Applier({
+      backend,
+      store,
+      lessor: () => this.lessorValue,
+      alarms: this.alarms,
+      cluster,
+      header: (rev) => this.header(rev),
+      logger: logger.child({ component: 'apply' }),
+    });
     this.metrics = newServerMetrics(registry, {
       dbSizeBytes: () => this.backend.sizeBytes(),
       dbSizeInUseBytes: () => this.backend.sizeInUseBytes(),
@@ -118,10 +201,73 @@ export class EtcdServer {
       appliedIndex: () => this.appliedIndex,
       watchers: () => this.watchable.watcherCount,
       slowWatchers: () => this.watchable.unsyncedCount,
+      hasLeader: () => this.lead !== NONE,
+      isLeader: () => this.isLeader(),
+      committedIndex: () => this.committedIndex,
+      pendingProposals: () => this.wait.size,
+      isLearner: () => this.isLearner(),
+    });
+    this.transport = new Transport({
+      clusterId: identity.clusterId,
+      memberId: identity.memberId,
+      raft: {
+        process: (m) => {
+          if (!this.isolated) this.raftNode.step(m);
+        },
+        onSnapshot: (m, payload) =>
+          this.isolated ? Promise.reject(new Error('isolated')) : this.onSnapshotReceived(m, payload),
+        reportUnreachable: (id) => this.raftNode.reportUnreachable(id),
+        reportSnapshot: (id, ok) => this.raftNode.reportSnapshot(id, ok),
+        isRemoved: (id) => this.cluster.isRemoved(id),
+      },
+      snapshotDir: raft.snapshotter.dir,
+      registry,
+      logger: logger.child({ component: 'rafthttp' }),
+    });
+    const seed = randomBytes(4).readUInt32BE();
+    this.raftNode = new RaftNode({
+      id: identity.memberId,
+      raft: {
+        electionTicks: Math.max(2, Math.round(config.electionMs / config.heartbeatMs)),
+        heartbeatTicks: 1,
+        maxSizePerMsgBytes: 1024 * 1024,
+        maxInflightMsgs: 512,
+        maxUncommittedEntriesBytes: 1 << 30,
+        checkQuorum: true,
+        preVote: config.preVote,
+      },
+      tickMs: config.heartbeatMs,
+      storage: raft.storage,
+      applied: raft.snapshot.metadata.index,
+      wal: raft.wal,
+      snapshotter: raft.snapshotter,
+      send: (msgs) => this.send(msgs),
+      app: {
+        apply: (c) => this.applyAll(c.snapshot, c.entries),
+        onSoftState: (ss) => this.onSoftState(ss),
+        onHardState: (hs) => this.onHardState(hs),
+        onReadStates: (rs) => this.readIndexer.onReadStates(rs),
+        onFatal: (err) => this.onFatal(err),
+      },
+      rng: new Prng(seed),
+      logger: logger.child({ component: 'raft' }),
+    });
+    this.raftStorage = raft;
+    this.readIndexer = new ReadIndexer({
+      readIndex: (ctx) => this.raftNode.readIndex(ctx),
+      waitApplied: (index) => this.applied.wait(index),
+      timeoutMs: this.requestTimeoutMs,
+      retryMs: READ_INDEX_RETRY_MS,
     });
   }
 
-  /** Opens the member's data dir and store. Throws DataDirError for a data dir it must not use. */
+  private readonly raftStorage: RaftStorage;
+
+  /**
+   * Opens (or creates) the member's data, WAL and snapshots, and starts Raft. Throws DataDirError for a
+   * data dir it must not use. The caller serves the peer endpoints (handlePeerStream) on
+   * --listen-peer-urls.
+   */
   static async start(
     config: ServerConfig,
     logger: Logger,
@@ -129,45 +275,62 @@ export class EtcdServer {
     onFatal: (err: Error) => void,
     options: EtcdServerOptions = {},
   ): Promise<EtcdServer> {
-    const dir = await openDataDir({
-      dataDir: config.dataDir,
-      logger: logger.child({ component: 'backend' }),
-      metrics: newBackendMetrics(registry),
-      onFatal,
-    });
+    const b = await bootstrapMember(config, logger, registry, onFatal);
     let store: KVStore;
     try {
       store = KVStore.open({
-        backend: dir.backend,
+        backend: b.dir.backend,
         logger: logger.child({ component: 'mvcc' }),
         metrics: newMvccMetrics(registry),
       });
     } catch (err) {
-      await dir.backend.close().catch(() => undefined);
-      dir.release();
+      await b.raft.wal.close().catch(() => undefined);
+      await b.dir.backend.close().catch(() => undefined);
+      b.dir.release();
       throw err;
     }
     const s = new EtcdServer(
       config,
       logger,
-      dir.backend,
+      b.dir.backend,
       store,
-      dir.identity,
+      b.dir.identity,
+      b.cluster,
+      b.raft,
       registry,
-      dir.release,
+      b.dir.release,
+      onFatal,
       options,
     );
-    logger.info(dir.fresh ? 'started a new member' : 'restored member', {
+    logger.info(b.mode === 'restart' ? 'restarted member' : 'started a new member', {
       name: config.name,
+      mode: b.mode,
       dataDir: config.dataDir,
-      memberId: hex(dir.identity.memberId),
-      clusterId: hex(dir.identity.clusterId),
+      memberId: hex(s.identity.memberId),
+      clusterId: hex(s.identity.clusterId),
+      members: b.cluster.members().map((m) => hex(m.id)),
       revision: store.currentRev,
-      compactRevision: store.compactRev,
       appliedIndex: s.appliedIndex,
+      snapshotIndex: s.snapshotIndex,
     });
-    s.startAutoCompaction();
+    s.run();
     return s;
+  }
+
+  private run(): void {
+    for (const m of this.cluster.members()) {
+      if (m.id !== this.identity.memberId) this.transport.addPeer(m.id, m.peerURLs);
+    }
+    this.transport.start();
+    this.raftNode.start();
+    // A member alone in its configuration need not wait an election timeout to lead (etcd fast-forwards
+    // its election ticks for the same reason).
+    const voters = this.confState.voters;
+    if (voters.length === 1 && voters[0] === this.identity.memberId) this.raftNode.campaign();
+    this.startAutoCompaction();
+    this.publishAttributes();
+    this.leaderMonitor = setInterval(() => this.checkLeaderless(), this.config.electionMs);
+    this.leaderMonitor.unref();
   }
 
   private startAutoCompaction(): void {
@@ -177,10 +340,370 @@ export class EtcdServer {
       logger: this.logger.child({ component: 'compactor' }),
       revision: () => this.store.currentRev,
       compact: async (rev) => {
+        // Only the leader compacts (etcd's compactor runs everywhere but followers' proposals would
+        // compact the same revisions again); followers apply the leader's compaction from the log.
+        if (!this.isLeader()) return;
         await this.compact({ revision: BigInt(rev), physical: false }, 0);
       },
     });
     this.compactor.start();
+  }
+
+  /**
+   * Publishes this member's name and client URLs through the log (etcd publishV3), retried until it is
+   * applied: until then other members list it without a name ("unstarted").
+   */
+  private publishAttributes(): void {
+    const attempt = (): void => {
+      this.publishTimer = undefined;
+      if (this.stopped || this.removedSelf) return;
+      const self = this.cluster.member(this.identity.memberId);
+      const clientURLs = this.config.advertiseClientUrls.map((u) => canonicalUrl(u));
+      if (self !== undefined && self.name === this.config.name && sameList(self.clientURLs, clientURLs)) return;
+      this.propose({
+        clusterMemberAttrSet: {
+          memberID: this.identity.memberId,
+          memberAttributes: { name: this.config.name, clientUrls: clientURLs },
+        },
+      }).then(
+        () => this.logger.info('published local member to cluster through raft', { name: this.config.name }),
+        () => {
+          this.publishTimer = setTimeout(attempt, PUBLISH_RETRY_MS);
+        },
+      );
+    };
+    this.publishTimer = setTimeout(attempt, 0);
+  }
+
+  // ---- Raft driver callbacks ------------------------------------------------------------------------
+
+  private onSoftState(ss: SoftState): void {
+    const wasLeader = this.raftState === StateType.StateLeader;
+    if (ss.lead !== this.lead) {
+      if (ss.lead !== NONE) this.metrics.leaderChanges.inc();
+      this.logger.info(ss.lead === NONE ? 'lost leader' : 'elected leader', {
+        leader: hex(ss.lead),
+        term: this.term,
+      });
+      this.lead = ss.lead;
+      this.leaderlessSince = ss.lead === NONE ? Date.now() : undefined;
+      this.readIndexer.onLeaderChange();
+    }
+    this.raftState = ss.raftState;
+    const isLeader = ss.raftState === StateType.StateLeader;
+    if (isLeader && !wasLeader) {
+      // etcd: a new leader gives every lease its full TTL plus an election timeout, so leases never
+      // expire because leadership moved.
+      this.lessorValue.promote(this.config.electionMs);
+    } else if (!isLeader && wasLeader) {
+      this.lessorValue.demote();
+    }
+  }
+
+  private onHardState(hs: HardState): void {
+    this.term = hs.term;
+    this.committedIndex = hs.commit;
+  }
+
+  /** The isolate failpoint (tests): every peer message in or out is dropped while set. */
+  isolated = false;
+
+  setIsolated(on: boolean): void {
+    this.isolated = on;
+    this.logger.warn(on ? 'failpoint: isolated from peers' : 'failpoint: peers reachable again');
+  }
+
+  /** Sends a Ready's messages; a MsgSnap gets the current database attached on its own (async) path. */
+  private send(msgs: Message[]): void {
+    if (this.isolated) return;
+    const rest: Message[] = [];
+    for (const m of msgs) {
+      if (m.type === MessageType.MsgSnap) void this.sendSnapshot(m);
+      else rest.push(m);
+    }
+    if (rest.length > 0) this.transport.send(rest);
+  }
+
+  /**
+   * etcd's merged snapshot: the Raft snapshot's metadata with the whole database as data. The database
+   * is newer than the snapshot's index; the follower skips the entries it already holds through the
+   * consistent index stored inside it.
+   */
+  private async sendSnapshot(m: Message): Promise<void> {
+    let copy: { file: string; remove(): void } | undefined;
+    try {
+      copy = await this.snapshotCopy();
+      const data = readFileSync(copy.file);
+      const snap = m.snapshot!;
+      this.logger.info('sending database snapshot', {
+        to: hex(m.to),
+        index: snap.metadata.index,
+        bytes: data.length,
+      });
+      this.transport.send([{ ...m, snapshot: { ...snap, data } }]);
+    } catch (err) {
+      this.logger.warn('failed to prepare snapshot for follower', { to: hex(m.to), error: (err as Error).message });
+      this.raftNode.reportSnapshot(m.to, false);
+    } finally {
+      copy?.remove();
+    }
+  }
+
+  /** A snapshot's data arrived in a file; Raft decides whether to take it (then apply installs it). */
+  private onSnapshotReceived(m: Message, payload: SnapshotPayload): Promise<void> {
+    this.logger.info('received database snapshot', {
+      from: hex(m.from),
+      index: m.snapshot?.metadata.index,
+      bytes: payload.sizeBytes,
+    });
+    this.raftNode.step(m);
+    return Promise.resolve();
+  }
+
+  /** Applies a Ready's snapshot and committed entries, in order (the Ready loop awaits this). */
+  private async applyAll(snapshot: Snapshot | undefined, entries: Entry[]): Promise<void> {
+    const started = performance.now();
+    if (snapshot !== undefined && snapshot.metadata.index > 0) await this.installSnapshot(snapshot);
+    for (const e of entries) {
+      if (e.index <= this.appliedIndex && e.type === EntryType.EntryNormal) continue;
+      switch (e.type) {
+        case EntryType.EntryNormal:
+          await this.applyNormal(e);
+          break;
+        case EntryType.EntryConfChange:
+          this.applyConfChange(e, decodeConfChange(e.data));
+          break;
+        case EntryType.EntryConfChangeV2: {
+          // Cairn proposes only v1 changes; a v2 entry is handed to Raft as is.
+          this.confState = this.raftNode.rawNode.applyConfChange(decodeConfChangeV2(e.data));
+          if (e.index > this.appliedIndex) this.applier.setConsistentIndex(e.index);
+          break;
+        }
+      }
+      if (e.index > this.appliedIndex) this.appliedIndex = e.index;
+    }
+    const last = this.appliedIndex;
+    if (entries.length > 0) {
+      // Reads may be served at an index only once it is durable: they read the durable view.
+      void this.backend.commit().then(
+        () => this.applied.trigger(last),
+        () => undefined,
+      );
+    }
+    const took = performance.now() - started;
+    if (took > SLOW_APPLY_MS && entries.length > 0) {
+      this.metrics.slowApplies.inc();
+      this.logger.warn('apply request took too long', { tookMs: Math.round(took), entries: entries.length });
+    }
+    if (this.appliedIndex - this.snapshotIndex > this.config.snapshotCount) await this.triggerSnapshot();
+  }
+
+  private async applyNormal(e: Entry): Promise<void> {
+    if (e.data.length === 0) {
+      // The empty entry a new leader appends: nothing to apply, but its index is applied.
+      this.applier.setConsistentIndex(e.index);
+      return;
+    }
+    const { id, request } = decodeRaftRequest(e.data);
+    const result = await this.applier.apply(e.index, request);
+    if (!this.wait.isRegistered(id)) return;
+    // Answer once what the answer describes is on disk.
+    this.backend.commit().then(
+      () => this.wait.trigger(id, result),
+      (err: Error) => this.wait.cancel(id, err),
+    );
+  }
+
+  /**
+   * A membership change (etcd applyConfChange): validated against the membership every member holds,
+   * so all accept or all refuse; a refused one is applied to Raft as a no-op (node id 0).
+   */
+  private applyConfChange(e: Entry, cc: ConfChange): void {
+    const fresh = e.index > this.appliedIndex;
+    let change: MembershipChange | undefined;
+    let error: Error | undefined;
+    try {
+      change = membershipChange(cc);
+      if (fresh) this.cluster.validate(change);
+    } catch (err) {
+      error = err instanceof EtcdError ? err : new EtcdError('ErrMemberBadURLs', (err as Error).message);
+    }
+    if (error !== undefined || change === undefined) {
+      this.confState = this.raftNode.rawNode.applyConfChange({ ...cc, nodeId: NONE });
+    } else {
+      this.confState = this.raftNode.rawNode.applyConfChange(cc);
+      if (fresh) this.applyMembership(change);
+    }
+    if (fresh) this.applier.setConsistentIndex(e.index);
+    if (this.wait.isRegistered(cc.id)) {
+      const result: ApplyResult = error !== undefined ? { error } : { response: {} };
+      this.backend.commit().then(
+        () => this.wait.trigger(cc.id, result),
+        (err: Error) => this.wait.cancel(cc.id, err),
+      );
+    }
+  }
+
+  private applyMembership(change: MembershipChange): void {
+    this.cluster.apply(change);
+    const self = this.identity.memberId;
+    switch (change.type) {
+      case 'add':
+        saveMember(this.backend, change.member);
+        if (change.member.id !== self) this.transport.addPeer(change.member.id, change.member.peerURLs);
+        this.logger.info('added member', { id: hex(change.member.id), learner: change.member.isLearner });
+        return;
+      case 'promote':
+      case 'update': {
+        const m = this.cluster.member(change.id)!;
+        saveMember(this.backend, m);
+        if (change.type === 'update' && m.id !== self) this.transport.updatePeer(m.id, m.peerURLs);
+        this.logger.info(`${change.type === 'promote' ? 'promoted' : 'updated'} member`, { id: hex(m.id) });
+        return;
+      }
+      case 'remove':
+        saveRemoved(this.backend, change.id);
+        this.logger.info('removed member', { id: hex(change.id) });
+        if (change.id === self) {
+          this.removedSelf = true;
+          this.logger.warn('the member has been permanently removed from the cluster; stopping');
+          // After this entry is durable: then stop serving (etcd exits the member).
+          void this.backend.commit().then(() => this.onFatal(new Error('the member has been permanently removed from the cluster')));
+        } else {
+          this.transport.removePeer(change.id);
+        }
+        return;
+    }
+  }
+
+  /**
+   * Installs a database received from the leader (etcd applySnapshot): the file replaces the backend,
+   * then the store, the lessor, alarms and membership are rebuilt from it and watchers resynchronise.
+   */
+  private async installSnapshot(snapshot: Snapshot): Promise<void> {
+    const started = performance.now();
+    const file = this.raftStorage.snapshotter.dbFilePath(snapshot.metadata.index);
+    this.logger.info('installing database snapshot', { index: snapshot.metadata.index, term: snapshot.metadata.term });
+    await this.store.reload(() => this.backend.replaceWith(file));
+    const ci = readConsistentIndex(this.backend);
+    this.appliedIndex = Math.max(ci, snapshot.metadata.index);
+    this.snapshotIndex = snapshot.metadata.index;
+    this.confState = snapshot.metadata.confState;
+    const membership = loadMembership(this.backend);
+    this.cluster.replace(membership.members, membership.removed);
+    for (const m of membership.members) {
+      if (m.id === this.identity.memberId) continue;
+      this.transport.addPeer(m.id, m.peerURLs);
+      this.transport.updatePeer(m.id, m.peerURLs);
+    }
+    for (const id of membership.removed) this.transport.removePeer(id);
+    this.lessorValue.stop();
+    this.lessorValue = this.recoverLessor();
+    if (this.isLeader()) this.lessorValue.promote(this.config.electionMs);
+    this.watchable.restore();
+    this.applied.trigger(this.appliedIndex);
+    this.metrics.snapshotApplySeconds.observe((performance.now() - started) / 1000);
+    this.logger.info('installed database snapshot', {
+      index: snapshot.metadata.index,
+      appliedIndex: this.appliedIndex,
+      revision: this.store.currentRev,
+    });
+  }
+
+  /**
+   * Compacts the Raft log behind a snapshot (etcd triggerSnapshot): once the applied state is durable, a
+   * snapshot record (no data: the database is the state) goes to the snap dir and the WAL, the in-memory
+   * log keeps `snapshotCatchUpEntries` entries for slow followers, and old WAL segments are released.
+   */
+  private async triggerSnapshot(): Promise<void> {
+    const started = performance.now();
+    await this.backend.commit();
+    const index = this.appliedIndex;
+    const { storage, snapshotter, wal } = this.raftStorage;
+    if (index <= storage.firstIndex() - 1) return;
+    const snap = storage.createSnapshot(index, this.confState, new Uint8Array(0));
+    snapshotter.save(snap);
+    await wal.saveSnapshot({ index, term: snap.metadata.term, confState: snap.metadata.confState });
+    this.snapshotIndex = index;
+    const compactTo = index - this.config.snapshotCatchUpEntries;
+    if (compactTo > storage.firstIndex()) storage.compact(compactTo);
+    await wal.releaseLockTo(index);
+    snapshotter.purge(MAX_SNAPSHOT_FILES);
+    this.metrics.snapshotSaveSeconds.observe((performance.now() - started) / 1000);
+    this.logger.info('saved snapshot', { index, compactedTo: Math.max(compactTo, 0) });
+  }
+
+  // ---- proposals and reads --------------------------------------------------------------------------
+
+  /**
+   * Proposes a request and waits until it is applied (etcd processInternalRaftRequestOnce). Fails with
+   * "too many requests" when applying lags committing by more than 5000 entries, "request is too large"
+   * above --max-request-bytes, "no leader" when there is none to take it, and a timeout error when it
+   * is not applied within the request timeout.
+   */
+  private async propose(body: RaftRequestBody): Promise<AppliedResult> {
+    this.checkRunning();
+    if (this.committedIndex > this.appliedIndex + MAX_GAP_BETWEEN_APPLY_AND_COMMIT) {
+      throw new EtcdError('ErrTooManyRequests');
+    }
+    const id = this.idGen.next();
+    const data = encodeRaftRequest(id, body);
+    if (data.length > this.config.maxRequestBytes) throw new EtcdError('ErrRequestTooLarge');
+    return this.proposeAndWait(id, () => this.raftNode.propose(data));
+  }
+
+  private async proposeAndWait(
+    id: bigint,
+    proposeFn: () => void,
+  ): Promise<AppliedResult> {
+    const leaderAtStart = this.lead;
+    const done = this.wait.register(id);
+    try {
+      proposeFn();
+    } catch (err) {
+      this.wait.cancel(id, new EtcdError('ErrStopped'));
+      done.catch(() => undefined);
+      this.metrics.proposalsFailed.inc();
+      if (err instanceof RaftError && err.code === 'ErrProposalDropped') {
+        throw new EtcdError(this.lead === NONE ? 'ErrNoLeader' : 'ErrProposalDropped');
+      }
+      throw err;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>(() => {
+      timer = setTimeout(() => {
+        this.metrics.proposalsFailed.inc();
+        const code =
+          this.lead === NONE || this.lead !== leaderAtStart ? 'ErrTimeoutDueToLeaderFail' : 'ErrTimeout';
+        this.wait.cancel(id, new EtcdError(code));
+      }, this.requestTimeoutMs);
+    });
+    try {
+      const result = await Promise.race([done, timeout]);
+      if (result.error !== undefined) throw result.error;
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Waits until a read issued now may be served locally (etcd linearizableReadNotify). */
+  private async linearizableRead(): Promise<void> {
+    this.checkRunning();
+    await this.readIndexer.read();
+  }
+
+  isLeader(): boolean {
+    return this.raftState === StateType.StateLeader;
+  }
+
+  isLearner(): boolean {
+    return this.cluster.member(this.identity.memberId)?.isLearner ?? false;
+  }
+
+  /** The leader's id (0 when there is none known). */
+  get leader(): bigint {
+    return this.lead;
   }
 
   /** The response header etcd fills on every response (v3rpc header.go). */
@@ -189,15 +712,41 @@ export class EtcdServer {
       clusterId: this.identity.clusterId,
       memberId: this.identity.memberId,
       revision: BigInt(rev),
-      raftTerm: BigInt(RAFT_TERM),
+      raftTerm: BigInt(this.term),
     };
   }
 
   private readonly headerFn = (rev: number): ResponseHeader => this.header(rev);
 
-  range(r: RangeRequest): RangeResponse {
+  /**
+   * Checks every client request must pass (etcd's gRPC interceptors): a learner serves only
+   * serializable ranges and Status; a request that asks for a leader (`hasleader` metadata) fails
+   * while there is none.
+   */
+  checkRequest(method: string, request: unknown, requireLeader: boolean): void {
+    this.checkRunning();
+    if (this.isLearner() && !learnerMaySERVE(method, request)) throw new EtcdError('ErrNotSupportedForLearner');
+    if (requireLeader && this.lead === NONE) throw new EtcdError('ErrNoLeader');
+  }
+
+  /** Streams (Watch, LeaseKeepAlive, Snapshot) on a learner are refused, as etcd's stream interceptor does. */
+  checkStream(requireLeader: boolean): void {
+    this.checkRunning();
+    if (this.isLearner()) throw new EtcdError('ErrNotSupportedForLearner');
+    if (requireLeader && this.lead === NONE) throw new EtcdError('ErrNoLeader');
+  }
+
+  /** etcd's monitorLeader: hasleader streams are cancelled after a few election timeouts without a leader. */
+  private checkLeaderless(): void {
+    if (this.leaderlessSince === undefined) return;
+    if (Date.now() - this.leaderlessSince < NO_LEADER_STREAM_ELECTIONS * this.config.electionMs) return;
+    for (const cancel of [...this.leaderStreams]) cancel();
+  }
+
+  async range(r: RangeRequest): Promise<RangeResponse> {
     this.checkRunning();
     this.metrics.rangeTotal.inc();
+    if (!r.serializable) await this.linearizableRead();
     return rangeResponse(this.headerFn, executeRange(this.store.read(), r));
   }
 
@@ -206,59 +755,37 @@ export class EtcdServer {
     this.checkSpace();
     this.checkQuota(putCost(r));
     this.metrics.putTotal.inc();
-    const w = this.store.write((txn) => {
-      this.apply();
-      checkPut(txn, r, this.lessor);
-      return executePut(txn, r);
-    });
-    this.lessor.applyChanges(w.changes);
-    await w.durable;
-    return putResponse(this.headerFn, w.rev, w.result.prevKv);
+    return (await this.propose({ put: r })).response as PutResponse;
   }
 
   async deleteRange(r: DeleteRangeRequest, requestBytes: number): Promise<DeleteRangeResponse> {
     this.preflight(requestBytes);
     this.metrics.deleteTotal.inc();
-    const w = this.store.write((txn) => {
-      this.apply();
-      return executeDelete(txn, r);
-    });
-    this.lessor.applyChanges(w.changes);
-    await w.durable;
-    return deleteResponse(this.headerFn, w.rev, w.result.deleted, w.result.prevKvs);
+    return (await this.propose({ deleteRange: r })).response as DeleteRangeResponse;
   }
 
   async txn(r: TxnRequest, requestBytes: number): Promise<TxnResponse> {
     this.metrics.txnTotal.inc();
     if (isTxnReadonly(r)) {
-      // A read-only txn is a read: served from the durable view, no write, no revision.
+      // A read-only txn is a read: linearizable unless every range in it is serializable.
       this.checkRunning();
+      if (!isTxnSerializable(r)) await this.linearizableRead();
       const view = this.store.read();
       const path = compareToPath(view, r);
-      checkTxn(view, r, path, this.lessor, false);
+      checkTxn(view, r, path, this.lessorValue, false);
       return txnResponse(this.headerFn, view.rev, executeTxn(view, r, path));
     }
     this.preflight(requestBytes);
     if (txnHasPut(r)) this.checkSpace();
     this.checkQuota(txnCost(r));
-    const w = this.store.write((txn) => {
-      this.apply();
-      const path = compareToPath(txn, r);
-      checkTxn(txn, r, path, this.lessor, true);
-      return executeTxn(txn, r, path);
-    });
-    this.lessor.applyChanges(w.changes);
-    await w.durable;
-    return txnResponse(this.headerFn, w.rev, w.result);
+    return (await this.propose({ txn: r })).response as TxnResponse;
   }
 
   async compact(r: CompactionRequest, requestBytes: number): Promise<CompactionResponse> {
     this.preflight(requestBytes);
-    this.apply();
-    const result = await this.store.compact(toNumber(r.revision));
-    if (r.physical) await result.physical;
-    else await this.backend.commit();
-    return { header: this.header(this.store.currentRev) };
+    const result = await this.propose({ compaction: r });
+    if (r.physical && result.physical !== undefined) await result.physical;
+    return result.response as CompactionResponse;
   }
 
   status(): StatusResponse {
@@ -267,189 +794,370 @@ export class EtcdServer {
       header: this.header(this.store.readRev),
       version: ETCD_VERSION_EMULATED,
       dbSize: BigInt(this.backend.sizeBytes()),
-      leader: this.identity.memberId,
-      raftIndex: BigInt(this.appliedIndex),
-      raftTerm: BigInt(RAFT_TERM),
+      leader: this.lead,
+      raftIndex: BigInt(this.committedIndex),
+      raftTerm: BigInt(this.term),
       raftAppliedIndex: BigInt(this.appliedIndex),
       errors: this.alarms.get(AlarmType.NONE).map(alarmString),
       dbSizeInUse: BigInt(this.backend.sizeInUseBytes()),
-      isLearner: false,
+      isLearner: this.isLearner(),
       storageVersion: ETCD_VERSION_EMULATED,
       dbSizeQuota: BigInt(this.config.quotaBackendBytes),
       downgradeInfo: { enabled: false, targetVersion: '' },
     };
   }
 
-  /** Lists, raises or clears alarms (etcd applyAlarm). Raising NONE does nothing. */
+  /** Lists alarms locally; raising or clearing one goes through the log, so every member agrees. */
   async alarm(r: AlarmRequest): Promise<AlarmResponse> {
     this.checkRunning();
-    const alarms = [];
-    switch (r.action) {
-      case AlarmAction.GET:
-        alarms.push(...this.alarms.get(r.alarm));
-        break;
-      case AlarmAction.ACTIVATE: {
-        if (r.alarm === AlarmType.NONE) break;
-        this.apply();
-        const m = this.alarms.activate(r.memberID, r.alarm);
-        alarms.push(m);
-        this.logger.warn('alarm raised', { alarm: AlarmType[m.alarm], memberId: hex(m.memberID) });
-        await this.backend.commit();
-        break;
-      }
-      case AlarmAction.DEACTIVATE: {
-        this.apply();
-        const m = this.alarms.deactivate(r.memberID, r.alarm);
-        if (m !== undefined) {
-          alarms.push(m);
-          this.logger.info('alarm cleared', { alarm: AlarmType[m.alarm], memberId: hex(m.memberID) });
-        }
-        await this.backend.commit();
-        break;
-      }
-      default:
-        break;
+    if (r.action === AlarmAction.GET) {
+      return { header: this.header(this.store.readRev), alarms: this.alarms.get(r.alarm) };
     }
-    return { header: this.header(this.store.readRev), alarms };
+    if (r.action === AlarmAction.ACTIVATE && r.alarm === AlarmType.NONE) {
+      return { header: this.header(this.store.readRev), alarms: [] };
+    }
+    return (await this.propose({ alarm: r })).response as AlarmResponse;
   }
 
-  members(): Member[] {
-    return [
-      {
-        ID: this.identity.memberId,
-        name: this.config.name,
-        peerURLs: this.config.initialAdvertisePeerUrls.map((u) => canonicalUrl(u)),
-        clientURLs: this.config.advertiseClientUrls.map((u) => canonicalUrl(u)),
-        isLearner: false,
-      },
-    ];
+  // ---- membership (the Cluster service) -------------------------------------------------------------
+
+  private toPbMember(m: Member): PbMember {
+    return {
+      ID: m.id,
+      name: m.name,
+      peerURLs: [...m.peerURLs],
+      clientURLs: [...m.clientURLs],
+      isLearner: m.isLearner,
+    };
+  }
+
+  /** The members, as Cluster headers carry them (no revision, as etcd). */
+  members(): PbMember[] {
+    return this.cluster.members().map((m) => this.toPbMember(m));
+  }
+
+  private clusterHeader(): ResponseHeader {
+    return { ...this.header(0), revision: 0n };
+  }
+
+  /** MemberList is linearizable (etcd 3.5+): it reflects every change applied before it was asked. */
+  async memberList(linearizable: boolean): Promise<MemberListResponse> {
+    this.checkRunning();
+    if (linearizable) await this.linearizableRead();
+    return { header: this.clusterHeader(), members: this.members() };
+  }
+
+  async memberAdd(r: MemberAddRequest): Promise<MemberAddResponse> {
+    this.checkRunning();
+    const peerURLs = parseMemberUrls(r.peerURLs);
+    const member: Member = {
+      id: computeMemberId(peerURLs, '', Date.now() / 1000),
+      name: '',
+      peerURLs,
+      clientURLs: [],
+      isLearner: r.isLearner,
+    };
+    if (this.config.strictReconfigCheck && !r.isLearner && !this.cluster.isReadyToAddVoter()) {
+      throw new EtcdError('ErrMemberNotEnoughStarted');
+    }
+    this.cluster.validate({ type: 'add', member });
+    await this.proposeConfChange({
+      type: r.isLearner ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode,
+      nodeId: member.id,
+      context: encodeMember(member),
+      id: this.idGen.next(),
+    });
+    return { header: this.clusterHeader(), member: this.toPbMember(member), members: this.members() };
+  }
+
+  async memberRemove(r: MemberRemoveRequest): Promise<MemberRemoveResponse> {
+    this.checkRunning();
+    this.cluster.validate({ type: 'remove', id: r.ID });
+    const m = this.cluster.member(r.ID);
+    if (this.config.strictReconfigCheck && m !== undefined && !m.isLearner) {
+      if (!this.cluster.isReadyToRemoveVoter(r.ID)) throw new EtcdError('ErrMemberNotEnoughStarted');
+    }
+    await this.proposeConfChange({
+      type: ConfChangeType.ConfChangeRemoveNode,
+      nodeId: r.ID,
+      context: new Uint8Array(0),
+      id: this.idGen.next(),
+    });
+    return { header: this.clusterHeader(), members: this.members() };
+  }
+
+  async memberUpdate(r: MemberUpdateRequest): Promise<MemberUpdateResponse> {
+    this.checkRunning();
+    const peerURLs = parseMemberUrls(r.peerURLs);
+    this.cluster.validate({ type: 'update', id: r.ID, peerURLs });
+    const current = this.cluster.member(r.ID)!;
+    await this.proposeConfChange({
+      type: ConfChangeType.ConfChangeUpdateNode,
+      nodeId: r.ID,
+      context: encodeMember({ ...current, peerURLs }),
+      id: this.idGen.next(),
+    });
+    return { header: this.clusterHeader(), members: this.members() };
+  }
+
+  /**
+   * MemberPromote: only the leader knows how far a learner has replicated, so a follower forwards the
+   * request to it (etcd does the same over the peer API). Refused unless the learner's log matches at
+   * least 90% of the leader's.
+   */
+  async memberPromote(r: MemberPromoteRequest): Promise<MemberPromoteResponse> {
+    this.checkRunning();
+    if (!this.isLeader()) {
+      const leader = this.cluster.member(this.lead);
+      if (this.lead === NONE || leader === undefined) throw new EtcdError('ErrNoLeader');
+      await this.callLeader(`/members/promote/${hex(r.ID)}`, undefined);
+      if (!this.isLeader()) await this.linearizableRead().catch(() => undefined);
+      return { header: this.clusterHeader(), members: this.members() };
+    }
+    await this.promoteOnLeader(r.ID);
+    return { header: this.clusterHeader(), members: this.members() };
+  }
+
+  private async promoteOnLeader(id: bigint): Promise<void> {
+    this.cluster.validate({ type: 'promote', id });
+    if (this.config.strictReconfigCheck && !this.cluster.isReadyToPromote()) {
+      throw new EtcdError('ErrMemberNotEnoughStarted');
+    }
+    const progress = this.raftNode.status().progress;
+    const leaderMatch = progress?.get(this.identity.memberId)?.match ?? 0;
+    const learnerMatch = progress?.get(id)?.match ?? 0;
+    if (learnerMatch < leaderMatch * LEARNER_READY_PERCENT) throw new EtcdError('ErrLearnerNotReady');
+    const m = this.cluster.member(id)!;
+    await this.proposeConfChange({
+      type: ConfChangeType.ConfChangeAddNode,
+      nodeId: id,
+      context: encodeMember({ ...m, isLearner: false }, { isPromote: true }),
+      id: this.idGen.next(),
+    });
+  }
+
+  private async proposeConfChange(cc: ConfChange): Promise<void> {
+    await this.proposeAndWait(cc.id, () => this.raftNode.proposeConfChange(cc));
+  }
+
+  /** Maintenance MoveLeader: only the leader may hand leadership over, and only to a voter. */
+  async moveLeader(r: MoveLeaderRequest): Promise<MoveLeaderResponse> {
+    this.checkRunning();
+    if (!this.isLeader()) throw new EtcdError('ErrNotLeader');
+    const target = this.cluster.member(r.targetID);
+    if (target === undefined || target.isLearner) throw new EtcdError('ErrBadLeaderTransferee');
+    if (r.targetID === this.identity.memberId) return { header: this.header(this.store.readRev) };
+    this.logger.info('leadership transfer starting', { from: hex(this.identity.memberId), to: hex(r.targetID) });
+    this.raftNode.transferLeader(r.targetID);
+    const deadline = Date.now() + this.requestTimeoutMs;
+    while (this.lead !== r.targetID) {
+      if (Date.now() > deadline) throw new EtcdError('ErrTimeoutLeaderTransfer');
+      this.checkRunning();
+      await sleep(this.config.heartbeatMs);
+    }
+    this.logger.info('leadership transfer finished', { to: hex(r.targetID) });
+    return { header: this.header(this.store.readRev) };
+  }
+
+  // ---- the peer API ---------------------------------------------------------------------------------
+
+  /** Serves a stream on --listen-peer-urls: Raft traffic to the transport, the rest to the peer API. */
+  handlePeerStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const path = String(headers[':path'] ?? '/');
+    if (PEER_API_PREFIXES.some((p) => path === p || path.startsWith(p + '/'))) {
+      servePeerApi(stream, headers, (method, p, body) => this.servePeer(method, p, body));
+      return;
+    }
+    this.transport.handleStream(stream, headers);
+  }
+
+  private async servePeer(method: string, path: string, body: unknown): Promise<unknown> {
+    if (method === 'GET' && path === '/members') {
+      return {
+        clusterId: hex(this.identity.clusterId),
+        members: this.cluster.members().map((m) => JSON.parse(encodeMember(m).toString()) as unknown),
+      };
+    }
+    const promote = /^\/members\/promote\/([0-9a-f]{1,16})$/.exec(path);
+    if (method === 'POST' && promote !== null) {
+      if (!this.isLeader()) throw new EtcdError('ErrNotLeader');
+      await this.promoteOnLeader(BigInt('0x' + promote[1]!));
+      return {};
+    }
+    const b = (body ?? {}) as { id?: string; keys?: boolean };
+    if (method === 'POST' && path === '/leases/renew' && typeof b.id === 'string') {
+      if (!this.isLeader()) throw new EtcdError('ErrNotLeader');
+      return { ttl: this.lessorValue.renew(BigInt('0x' + b.id)) ?? 0 };
+    }
+    if (method === 'POST' && path === '/leases/timetolive' && typeof b.id === 'string') {
+      if (!this.isLeader()) throw new EtcdError('ErrNotLeader');
+      const info = this.lessorValue.lookup(BigInt('0x' + b.id), b.keys === true);
+      if (info === undefined) return { found: false };
+      return {
+        found: true,
+        ttl: info.remainingSeconds,
+        grantedTtl: info.grantedTtlSeconds,
+        keys: info.keys.map((k) => k.toString('base64')),
+      };
+    }
+    throw new Error(`no peer API ${method} ${path}`);
+  }
+
+  /** Calls the leader's peer API; fails with "no leader" when there is none. */
+  private async callLeader(path: string, body: unknown): Promise<unknown> {
+    const leader = this.cluster.member(this.lead);
+    if (this.lead === NONE || leader === undefined) throw new EtcdError('ErrNoLeader');
+    let last: Error | undefined;
+    for (const url of leader.peerURLs) {
+      try {
+        return await callPeerApi(url, 'POST', path, body, this.requestTimeoutMs);
+      } catch (err) {
+        if (err instanceof EtcdError) throw err;
+        last = err as Error;
+      }
+    }
+    this.logger.warn('cannot reach the leader', { leader: hex(this.lead), error: last?.message });
+    throw new EtcdError('ErrTimeoutDueToConnectionLost');
   }
 
   get version(): string {
     return CAIRN_VERSION;
   }
 
-  /** Stops serving, waits for in-flight writes and compactions to reach the disk, closes the backend. */
+  /** Stops Raft and the transport, fails waiting requests, closes the backend and the WAL. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.leaderMonitor);
+    clearTimeout(this.publishTimer);
     this.compactor?.stop();
-    this.lessor.stop();
+    this.lessorValue.stop();
+    this.readIndexer.stop();
+    await this.raftNode.stop();
+    await this.transport.stop();
+    this.wait.cancelAll(new EtcdError('ErrStopped'));
+    await this.snapshotting;
     await this.backend.close();
+    await this.raftStorage.wal.close();
     this.release();
     this.logger.info('stopped member', { appliedIndex: this.appliedIndex, revision: this.store.currentRev });
   }
 
   private checkRunning(): void {
-    if (this.stopped) throw new EtcdError('ErrStopped');
+    if (this.stopped || this.removedSelf) throw new EtcdError('ErrStopped');
   }
 
+  // ---- leases -----------------------------------------------------------------------------------------
+
   /**
-   * LeaseGrant (etcd applier LeaseGrant): ID 0 gets a random positive id, a TTL below the minimum is
-   * raised to it. Like a put it adds data, so it is refused under NOSPACE. The lease record is durable
-   * before the answer.
+   * LeaseGrant: the lease id is picked here, before proposing (etcd does so too), so every member
+   * grants the same id. A TTL below the minimum is raised to it when applied.
    */
   async leaseGrant(r: LeaseGrantRequest, requestBytes: number): Promise<LeaseGrantResponse> {
     this.preflight(requestBytes);
     this.checkSpace();
     this.checkQuota(LEASE_OVERHEAD_BYTES);
-    this.apply();
-    const l = this.lessor.grant(r.ID, r.TTL);
-    await this.backend.commit();
-    return { header: this.header(this.store.currentRev), ID: l.id, TTL: BigInt(l.ttlSeconds), error: '' };
+    const id = r.ID === 0n ? this.lessorValue.pickId() : r.ID;
+    return (await this.propose({ leaseGrant: { ID: id, TTL: r.TTL } })).response as LeaseGrantResponse;
   }
 
   /** LeaseRevoke: the lease's keys are deleted in one write transaction (one revision). */
   async leaseRevoke(r: LeaseRevokeRequest, requestBytes: number): Promise<LeaseRevokeResponse> {
     this.preflight(requestBytes);
-    const w = this.revokeLease(r.ID);
-    await w.durable;
-    return { header: this.header(w.rev) };
+    return (await this.propose({ leaseRevoke: { ID: r.ID } })).response as LeaseRevokeResponse;
   }
 
   /**
    * One LeaseKeepAlive renewal: the full TTL again, or TTL 0 when the lease is unknown or already
-   * expired (etcd answers so instead of failing the stream). As in etcd, the header is taken before
-   * renewing, so its revision never postdates a revoke the renewal raced with.
+   * expired. Only the leader's lessor keeps time, so a follower forwards the renewal to it.
    */
-  leaseRenew(id: bigint): LeaseKeepAliveResponse {
+  async leaseRenew(id: bigint): Promise<LeaseKeepAliveResponse> {
     this.checkRunning();
     const header = this.header(this.store.readRev);
-    const ttl = this.lessor.renew(id);
-    return { header, ID: id, TTL: BigInt(ttl ?? 0) };
+    if (this.isLeader()) {
+      const ttl = this.lessorValue.renew(id);
+      return { header, ID: id, TTL: BigInt(ttl ?? 0) };
+    }
+    const answer = (await this.callLeader('/leases/renew', { id: hex(id) })) as { ttl?: number };
+    return { header, ID: id, TTL: BigInt(answer.ttl ?? 0) };
   }
 
   /** LeaseTimeToLive: an unknown lease is not an error but TTL -1 (etcd v3rpc/lease.go). */
-  leaseTimeToLive(r: LeaseTimeToLiveRequest): LeaseTimeToLiveResponse {
+  async leaseTimeToLive(r: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
     this.checkRunning();
     const header = this.header(this.store.readRev);
-    const info = this.lessor.lookup(r.ID, r.keys);
-    if (info === undefined) return { header, ID: r.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
+    const notFound = { header, ID: r.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
+    if (this.isLeader()) {
+      const info = this.lessorValue.lookup(r.ID, r.keys);
+      if (info === undefined) return notFound;
+      return {
+        header,
+        ID: r.ID,
+        TTL: BigInt(info.remainingSeconds),
+        grantedTTL: BigInt(info.grantedTtlSeconds),
+        keys: info.keys,
+      };
+    }
+    const a = (await this.callLeader('/leases/timetolive', { id: hex(r.ID), keys: r.keys })) as {
+      found?: boolean;
+      ttl?: number;
+      grantedTtl?: number;
+      keys?: string[];
+    };
+    if (a.found !== true) return notFound;
     return {
       header,
       ID: r.ID,
-      TTL: BigInt(info.remainingSeconds),
-      grantedTTL: BigInt(info.grantedTtlSeconds),
-      keys: info.keys,
+      TTL: BigInt(a.ttl ?? 0),
+      grantedTTL: BigInt(a.grantedTtl ?? 0),
+      keys: (a.keys ?? []).map((k) => Buffer.from(k, 'base64')),
     };
   }
 
   /** LeaseLeases: every lease id, soonest expiry first. */
   leaseLeases(): LeaseLeasesResponse {
     this.checkRunning();
-    return { header: this.header(this.store.readRev), leases: this.lessor.leases().map((ID) => ({ ID })) };
-  }
-
-  /** Revokes a lease through the write path: keys deleted and lease record removed in one commit. */
-  private revokeLease(id: bigint): WriteResult<void> {
-    const w = this.store.write((txn) => {
-      this.apply();
-      this.lessor.revoke(id, txn);
-    });
-    this.lessor.applyChanges(w.changes);
-    return w;
+    return {
+      header: this.header(this.store.readRev),
+      leases: this.lessorValue.leases().map((ID) => ({ ID })),
+    };
   }
 
   /**
-   * Revokes the leases the lessor found expired, each in its own write transaction, as etcd proposes
-   * one LeaseRevoke per expired lease. A failure is logged; the lessor hands the lease out again later.
+   * The leader's lessor found these leases expired: each is revoked through the log (etcd proposes one
+   * LeaseRevoke per expired lease). A failure is logged; the lessor hands the lease out again later.
    */
   private revokeExpired(ids: readonly bigint[]): void {
     for (const id of ids) {
-      if (this.stopped) return;
-      if (!this.lessor.exists(id)) continue;
-      try {
-        this.preflight(0);
-        const w = this.revokeLease(id);
-        this.leaseMetrics.expired.inc();
-        this.logger.debug('revoked expired lease', { lease: hex(id), revision: w.rev });
-      } catch (err) {
-        this.logger.warn('failed to revoke expired lease', { lease: hex(id), error: (err as Error).message });
-      }
+      if (this.stopped || !this.isLeader()) return;
+      if (!this.lessorValue.exists(id)) continue;
+      this.propose({ leaseRevoke: { ID: id } }).then(
+        () => {
+          this.leaseMetrics.expired.inc();
+          this.logger.debug('revoked expired lease', { lease: hex(id) });
+        },
+        (err: Error) => this.logger.warn('failed to revoke expired lease', { lease: hex(id), error: err.message }),
+      );
     }
   }
 
-  /**
-   * Builds the lessor from the 'lease' bucket and re-attaches the restored keys. A single member is
-   * its own leader, so it promotes the lessor at once: every lease gets its full TTL again (plus one
-   * election timeout), exactly as etcd's Promote does when a member becomes leader after a restart.
-   * Remaining TTLs are therefore not kept across a restart; a lease can outlive its TTL by the downtime.
-   */
-  private recoverLessor(options: EtcdServerOptions): Lessor {
+  /** Builds the lessor from the 'lease' bucket and re-attaches the keys; the leader promotes it. */
+  private recoverLessor(): Lessor {
     const lessor = new Lessor({
       backend: this.backend,
-      clock: options.clock ?? systemClock,
+      clock: this.options.clock ?? systemClock,
       logger: this.logger.child({ component: 'lessor' }),
       metrics: this.leaseMetrics,
-      config: options.lessor,
+      config: this.options.lessor,
       onExpired: (ids) => this.revokeExpired(ids),
     });
     lessor.recover();
     const all = this.store.read().range({ key: Buffer.from([0]), end: Buffer.alloc(0) });
     lessor.recoverKeys(all.kvs);
-    lessor.promote();
     return lessor;
   }
+
+  // ---- maintenance ------------------------------------------------------------------------------------
 
   /** HashKV: the key bucket's hash up to a revision (etcd maintenance HashKV). */
   async hashKV(r: HashKVRequest): Promise<HashKVResponse> {
@@ -470,11 +1178,7 @@ export class EtcdServer {
     return { header: this.header(this.store.readRev), hash };
   }
 
-  /**
-   * Defragment (etcd maintenance Defragment): rebuilds the database file without free pages. Reads go
-   * on during it; writes are accepted but answered only once the new file is in place (see
-   * Backend.defragment). etcd answers with no header.
-   */
+  /** Defragment (etcd maintenance Defragment): a local operation on this member's database file. */
   async defragment(): Promise<DefragmentResponse> {
     this.checkRunning();
     const before = this.backend.sizeBytes();
@@ -489,17 +1193,17 @@ export class EtcdServer {
     return { header: undefined };
   }
 
-  private snapshotCount = 0;
+  private snapshotCopies = 0;
 
   /**
-   * A consistent copy of the whole database in a temporary file for the Snapshot stream, with the
-   * revision it holds at least. The caller removes the file (a leftover is removed on the next start).
+   * A consistent copy of the whole database in a temporary file (the Snapshot stream, and the data of
+   * a snapshot sent to a follower), with the revision it holds at least. The caller removes the file.
    */
   async snapshotCopy(): Promise<{ readonly file: string; readonly revision: number; remove(): void }> {
     this.checkRunning();
     await this.backend.commit();
     const revision = this.store.readRev;
-    const dir = this.backend.snapshotDir(++this.snapshotCount);
+    const dir = this.backend.snapshotDir(++this.snapshotCopies);
     const remove = (): void => rmSync(dir, { recursive: true, force: true });
     try {
       return { file: await this.backend.copyTo(dir), revision, remove };
@@ -510,58 +1214,38 @@ export class EtcdServer {
   }
 
   /**
-   * etcd's quota check (v3rpc/quota.go, storage/quota.go): a request that would grow the backend past
-   * --quota-backend-bytes raises the NOSPACE alarm and fails. `costBytes` is etcd's estimate of what the
-   * request adds (0 for requests that add nothing, which always pass).
+   * etcd's quota check (v3rpc/quota.go): a request that would grow the backend past
+   * --quota-backend-bytes fails with NOSPACE, and the NOSPACE alarm is raised through the log.
    */
   checkQuota(costBytes: number): void {
     if (costBytes === 0) return;
     if (this.backend.sizeBytes() + costBytes < this.config.quotaBackendBytes) return;
     if (this.alarms.get(AlarmType.NOSPACE).length === 0) {
-      this.apply();
-      this.alarms.activate(this.identity.memberId, AlarmType.NOSPACE);
-      this.logger.warn('alarm raised', { alarm: 'NOSPACE', memberId: hex(this.identity.memberId) });
+      this.propose({
+        alarm: { action: AlarmAction.ACTIVATE, memberID: this.identity.memberId, alarm: AlarmType.NOSPACE },
+      }).catch((err: Error) => this.logger.warn('failed to raise the NOSPACE alarm', { error: err.message }));
     }
     throw new EtcdError('ErrNoSpace');
   }
 
-  /**
-   * Active alarms cap what may be written (etcd's capped and corrupt appliers): with NOSPACE, nothing
-   * that adds data (puts, txns holding a put); with CORRUPT, no write at all. Deletes and compaction stay
-   * possible under NOSPACE so that space can be reclaimed.
-   */
+  /** With NOSPACE active, nothing that adds data is accepted (etcd's capped applier, checked early). */
   private checkSpace(): void {
     if (this.alarms.get(AlarmType.NOSPACE).length > 0) throw new EtcdError('ErrNoSpace');
   }
 
-  /**
-   * Checks done before a write is applied (etcd's preflight): the server is running and the request
-   * fits in maxRequestBytes. The quota and the commit/apply gap come with alarms and Raft.
-   */
+  /** Checks done before a write is proposed (etcd's preflight). */
   private preflight(requestBytes: number): void {
     this.checkRunning();
     if (this.alarms.get(AlarmType.CORRUPT).length > 0) throw new EtcdError('ErrCorrupt');
     if (internalRequestBytes(requestBytes) > this.config.maxRequestBytes)
       throw new EtcdError('ErrRequestTooLarge');
   }
-
-  /**
-   * Counts one applied write request and stages the new applied index with the data it covers, in
-   * the same backend commit, so a restart never re-applies or skips it.
-   */
-  private apply(): void {
-    this.appliedIndex++;
-    const b = Buffer.allocUnsafe(8);
-    b.writeBigUInt64BE(BigInt(this.appliedIndex));
-    this.backend.put('meta', META_CONSISTENT_INDEX, b);
-  }
 }
 
 /**
  * etcd compares --max-request-bytes with the size of the marshalled InternalRaftRequest that wraps the
  * client's request: the request as field 3..7 (1-byte tag + length varint) plus a RequestHeader
- * (field 100: 2-byte tag, 1-byte length, 1-byte tag + up to 10-byte request id). Counting the same
- * bytes puts the limit exactly where etcd puts it. With Raft, the real entry size replaces this.
+ * (field 100: 2-byte tag, 1-byte length, 1-byte tag + up to 10-byte request id).
  */
 export function internalRequestBytes(requestBytes: number): number {
   const REQUEST_HEADER_BYTES = 2 + 1 + 1 + 10;
@@ -575,6 +1259,9 @@ const LEASE_OVERHEAD_BYTES = 64;
 
 /** etcd's per-key overhead in the quota cost of a put (storage/quota.go kvOverhead). */
 const KV_OVERHEAD_BYTES = 256;
+
+/** How often a member retries publishing its name and client URLs. */
+const PUBLISH_RETRY_MS = 500;
 
 /** etcd costPut: what a put is estimated to add to the backend. */
 export function putCost(r: PutRequest): number {
@@ -591,8 +1278,71 @@ export function txnCost(r: TxnRequest): number {
   return Math.max(branch(r.success), branch(r.failure));
 }
 
-/** A single member without Raft has one term; Raft (a later issue) makes this the real term. */
-const RAFT_TERM = 1;
+/** etcd isTxnSerializable: every range of both branches (nested txns included) is serializable. */
+function isTxnSerializable(r: TxnRequest): boolean {
+  for (const op of [...r.success, ...r.failure]) {
+    const req = op.request;
+    if (req?.$case === 'requestRange' && !req.value.serializable) return false;
+    if (req?.$case === 'requestTxn' && !isTxnSerializable(req.value)) return false;
+  }
+  return true;
+}
+
+/** etcd isRPCSupportedForLearner: serializable Range and Status. */
+function learnerMaySERVE(method: string, request: unknown): boolean {
+  if (method === 'Status') return true;
+  if (method === 'Range') return (request as RangeRequest).serializable;
+  return false;
+}
+
+/** The membership change a conf change stands for; its context is the member (etcd ConfigChangeContext). */
+function membershipChange(cc: ConfChange): MembershipChange {
+  switch (cc.type) {
+    case ConfChangeType.ConfChangeAddNode:
+    case ConfChangeType.ConfChangeAddLearnerNode: {
+      const m = decodeMember(cc.context);
+      const isPromote = (JSON.parse(Buffer.from(cc.context).toString()) as { isPromote?: boolean }).isPromote;
+      if (isPromote === true) return { type: 'promote', id: cc.nodeId };
+      return { type: 'add', member: { ...m, id: cc.nodeId } };
+    }
+    case ConfChangeType.ConfChangeRemoveNode:
+      return { type: 'remove', id: cc.nodeId };
+    case ConfChangeType.ConfChangeUpdateNode:
+      return { type: 'update', id: cc.nodeId, peerURLs: decodeMember(cc.context).peerURLs };
+  }
+}
+
+/** MemberAdd/MemberUpdate URLs (etcd types.NewURLs): http(s), host:port, no path. */
+function parseMemberUrls(urls: string[]): string[] {
+  if (urls.length === 0) throw new EtcdError('ErrMemberBadURLs');
+  return urls
+    .map((raw) => {
+      let u: URL;
+      try {
+        u = new URL(raw);
+      } catch {
+        throw new EtcdError('ErrMemberBadURLs');
+      }
+      if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.port === '' || (u.pathname !== '/' && u.pathname !== '')) {
+        throw new EtcdError('ErrMemberBadURLs');
+      }
+      return canonicalUrl(u);
+    })
+    .sort();
+}
+
+function readConsistentIndex(backend: Backend): number {
+  const ci = backend.get('meta', Buffer.from('consistent_index'));
+  return ci === undefined ? 0 : Number(ci.readBigUInt64BE());
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
 
 export function hex(id: bigint): string {
   return id.toString(16);

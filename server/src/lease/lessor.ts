@@ -312,6 +312,22 @@ export class Lessor {
     }
   }
 
+  /** Whether this lessor expires leases (the leader's does). */
+  get isPrimary(): boolean {
+    return this.primary;
+  }
+
+  /**
+   * This member is no longer the leader (etcd Demote): it stops expiring leases; the new leader's lessor
+   * does that, and revokes reach this member through the log.
+   */
+  demote(): void {
+    this.primary = false;
+    if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.timerAtMs = Infinity;
+  }
+
   /** Stops the expiry timer; the lessor keeps answering lookups. */
   stop(): void {
     this.stopped = true;

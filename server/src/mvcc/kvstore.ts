@@ -73,7 +73,7 @@ export interface CompactResult {
  * take back. Invariant: compactRev <= readRev <= currentRev.
  */
 export class KVStore {
-  private readonly index = new TreeIndex();
+  private index = new TreeIndex();
   private readonly backend: Backend;
   private readonly compactionBatchLimit: number;
   private currentRevValue = 1;
@@ -94,6 +94,20 @@ export class KVStore {
     const s = new KVStore(opts);
     s.restore();
     return s;
+  }
+
+  /**
+   * Rebuilds the store from the backend after its contents were replaced wholesale (a snapshot from the
+   * leader): the index, the revisions, an interrupted compaction. A compaction in progress on the old
+   * contents is waited for first. Listeners stay registered.
+   */
+  async reload(installContents: () => Promise<void>): Promise<void> {
+    assert(!this.writing, 'reload during a write transaction');
+    await this.compactionChain;
+    await installContents();
+    this.index = new TreeIndex();
+    this.compactionChain = Promise.resolve();
+    this.restore();
   }
 
   get currentRev(): number {

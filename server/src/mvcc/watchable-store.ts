@@ -45,6 +45,19 @@ export class WatchableStore {
     return this.synced.size + this.unsynced.size;
   }
 
+  /**
+   * The store's contents were replaced (a snapshot from the leader): every synced watcher may have
+   * missed revisions, so all go back to unsynced and catch up from the new history (etcd Restore).
+   */
+  restore(): void {
+    for (const w of [...this.synced.all()]) {
+      this.synced.delete(w);
+      w.synced = false;
+      this.unsynced.add(w);
+    }
+    this.scheduleSync();
+  }
+
   /** Watchers catching up from history (etcd's "slow watchers"). */
   get unsyncedCount(): number {
     return this.unsynced.size;

@@ -48,6 +48,8 @@ const ETCD: Record<EtcdErrorCode | MvccErrorCode, [status, string]> = {
   ErrUnhealthy: [status.UNAVAILABLE, 'etcdserver: unhealthy cluster'],
   ErrNotSupportedForLearner: [status.FAILED_PRECONDITION, 'etcdserver: rpc not supported for learner'],
   ErrBadLeaderTransferee: [status.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'],
+  ErrTimeoutLeaderTransfer: [status.DEADLINE_EXCEEDED, 'etcdserver: request timed out, leader transfer took too long'],
+  ErrProposalDropped: [status.UNKNOWN, 'raft proposal dropped'],
   ErrMemberExist: [status.FAILED_PRECONDITION, 'etcdserver: member ID already exist'],
   ErrPeerURLExist: [status.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists'],
   ErrMemberNotEnoughStarted: [

@@ -61,11 +61,11 @@ async function code(fn: () => unknown): Promise<string> {
   return 'ok';
 }
 
-const liveKeys = (s: EtcdServer, prefix: string): string[] =>
+const liveKeys = async (s: EtcdServer, prefix: string): Promise<string[]> =>
   keys(
-    s.range(
+    (await s.range(
       rangeReq(prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)),
-    ).kvs,
+    )).kvs,
   );
 
 describe('EtcdServer leases', () => {
@@ -81,18 +81,18 @@ describe('EtcdServer leases', () => {
     await s.put(putReq('a/2', 'v', { lease: id }), SMALL);
     await s.txn(txnReq({ success: [putOp('a/1', 'v', { lease: id })] }), SMALL);
     await s.put(putReq('a/3', 'v'), SMALL);
-    const ttl = s.leaseTimeToLive({ ID: id, keys: true });
+    const ttl = (await s.leaseTimeToLive({ ID: id, keys: true }));
     assert.deepEqual(
       ttl.keys.map((k) => k.toString()),
       ['a/1', 'a/2'],
     );
     assert.equal(ttl.TTL, 100n);
     assert.equal(ttl.grantedTTL, 100n);
-    assert.deepEqual(s.leaseTimeToLive({ ID: id, keys: false }).keys, []);
-    const before = s.range(rangeReq('x')).header!.revision;
+    assert.deepEqual((await s.leaseTimeToLive({ ID: id, keys: false })).keys, []);
+    const before = (await s.range(rangeReq('x'))).header!.revision;
     const r = await s.leaseRevoke({ ID: id }, SMALL);
     assert.equal(r.header?.revision, before + 1n);
-    assert.deepEqual(liveKeys(s, 'a/'), ['a/3']);
+    assert.deepEqual(await liveKeys(s, 'a/'), ['a/3']);
     assert.equal(await code(() => s.leaseRevoke({ ID: id }, SMALL)), 'ErrLeaseNotFound');
     assert.equal(await code(() => s.leaseGrant({ ID: g.ID, TTL: 5n }, SMALL)), 'ErrLeaseExists');
     assert.equal(
@@ -103,13 +103,13 @@ describe('EtcdServer leases', () => {
 
   it('a put or txn naming an unknown lease fails with ErrLeaseNotFound and writes nothing', async () => {
     const { s } = await start({ clock: new FakeClock() });
-    const rev = s.range(rangeReq('x')).header!.revision;
+    const rev = (await s.range(rangeReq('x'))).header!.revision;
     assert.equal(await code(() => s.put(putReq('k', 'v', { lease: 99n }), SMALL)), 'ErrLeaseNotFound');
     assert.equal(
       await code(() => s.txn(txnReq({ success: [putOp('k', 'v', { lease: 99n })] }), SMALL)),
       'ErrLeaseNotFound',
     );
-    assert.equal(s.range(rangeReq('x')).header!.revision, rev);
+    assert.equal((await s.range(rangeReq('x'))).header!.revision, rev);
   });
 
   it('moving a key to another lease or deleting it detaches it', async () => {
@@ -120,14 +120,14 @@ describe('EtcdServer leases', () => {
     await s.put(putReq('j', 'v', { lease: 1n }), SMALL);
     await s.put(putReq('k', 'v', { lease: 2n }), SMALL);
     await s.deleteRange(delReq('j'), SMALL);
-    assert.deepEqual(s.leaseTimeToLive({ ID: 1n, keys: true }).keys, []);
+    assert.deepEqual((await s.leaseTimeToLive({ ID: 1n, keys: true })).keys, []);
     assert.deepEqual(
-      s.leaseTimeToLive({ ID: 2n, keys: true }).keys.map((k) => k.toString()),
+      (await s.leaseTimeToLive({ ID: 2n, keys: true })).keys.map((k) => k.toString()),
       ['k'],
     );
     // Revoking lease 1 must not touch k, which moved to lease 2.
     await s.leaseRevoke({ ID: 1n }, SMALL);
-    assert.deepEqual(liveKeys(s, 'k'), ['k']);
+    assert.deepEqual(await liveKeys(s, 'k'), ['k']);
   });
 
   it('renew, timetolive and list: unknown leases are TTL 0 / TTL -1, not errors', async () => {
@@ -136,14 +136,14 @@ describe('EtcdServer leases', () => {
     await s.leaseGrant({ ID: 7n, TTL: 10n }, SMALL);
     await s.leaseGrant({ ID: 8n, TTL: 5n }, SMALL);
     clock.advance(4000);
-    assert.equal(s.leaseTimeToLive({ ID: 7n, keys: false }).TTL, 6n);
-    const ka = s.leaseRenew(7n);
+    assert.equal((await s.leaseTimeToLive({ ID: 7n, keys: false })).TTL, 6n);
+    const ka = (await s.leaseRenew(7n));
     assert.equal(ka.TTL, 10n);
     assert.equal(ka.ID, 7n);
     assert.ok(ka.header !== undefined);
-    assert.equal(s.leaseTimeToLive({ ID: 7n, keys: false }).TTL, 10n);
-    assert.equal(s.leaseRenew(1234n).TTL, 0n);
-    const gone = s.leaseTimeToLive({ ID: 1234n, keys: true });
+    assert.equal((await s.leaseTimeToLive({ ID: 7n, keys: false })).TTL, 10n);
+    assert.equal((await s.leaseRenew(1234n)).TTL, 0n);
+    const gone = (await s.leaseTimeToLive({ ID: 1234n, keys: true }));
     assert.deepEqual([gone.ID, gone.TTL, gone.grantedTTL, gone.keys], [1234n, -1n, 0n, []]);
     assert.deepEqual(
       s.leaseLeases().leases.map((l) => l.ID),
@@ -183,7 +183,7 @@ describe('EtcdServer leases', () => {
     // The next write's answer means everything before it is durable.
     const after = (await s.put(putReq('probe', 'v'), SMALL)).header!.revision;
     assert.equal(after, last + 2n, 'one revision for the revoke, one for the probe');
-    assert.deepEqual(liveKeys(s, 'e/'), []);
+    assert.deepEqual(await liveKeys(s, 'e/'), []);
   });
 
   it('a restart reloads leases and keys; the lessor is promoted with full TTLs again', async () => {
@@ -195,13 +195,13 @@ describe('EtcdServer leases', () => {
     await s.stop();
     const clock2 = new FakeClock();
     const { s: s2 } = await start({ clock: clock2, lessor: { promoteExtendMs: 0 } }, dir);
-    const ttl = s2.leaseTimeToLive({ ID: 9n, keys: true });
+    const ttl = (await s2.leaseTimeToLive({ ID: 9n, keys: true }));
     assert.equal(ttl.TTL, 30n);
     assert.deepEqual(
       ttl.keys.map((k) => k.toString()),
       ['r/k'],
     );
     await s2.leaseRevoke({ ID: 9n }, SMALL);
-    assert.deepEqual(liveKeys(s2, 'r/'), []);
+    assert.deepEqual(await liveKeys(s2, 'r/'), []);
   });
 });

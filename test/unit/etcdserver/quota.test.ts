@@ -84,7 +84,7 @@ describe('quota', () => {
     // Even a small put and a txn with a put are refused now; reads and deletes are not.
     assert.equal(await code(() => s.put(putReq('small', 'v'), SMALL)), 'ErrNoSpace');
     assert.equal(await code(() => s.txn(txnReq({ success: [putOp('t', 'v')] }), SMALL)), 'ErrNoSpace');
-    assert.equal(s.range(rangeReq('fill-', 'fill.', { countOnly: true })).count, BigInt(acknowledged.length));
+    assert.equal((await s.range(rangeReq('fill-', 'fill.', { countOnly: true }))).count, BigInt(acknowledged.length));
     const keep = acknowledged.slice(0, 5);
     const del = await s.deleteRange(delReq(acknowledged[5]!, 'fill.'), SMALL);
     assert.equal(del.deleted, BigInt(acknowledged.length - 5));
@@ -106,7 +106,7 @@ describe('quota', () => {
     assert.deepEqual(s.status().errors, []);
     assert.equal(await code(() => s.put(putReq('small', 'v'), SMALL)), 'ok');
     // Nothing acknowledged was lost: the kept keys hold their values.
-    for (const k of keep) assert.equal(s.range(rangeReq(k)).kvs[0]?.value.toString(), big);
+    for (const k of keep) assert.equal((await s.range(rangeReq(k))).kvs[0]?.value.toString(), big);
   });
 
   it('deletes, reads and txns without puts cost nothing and pass under any quota', async () => {

@@ -93,7 +93,7 @@ describe('EtcdServer: KV round trips', () => {
     const { server: s } = await startServer();
     const id = s.identity;
 
-    const empty = s.range(rangeReq('a'));
+    const empty = (await s.range(rangeReq('a')));
     assert.equal(rev(empty), 1, 'a fresh store is at revision 1');
     assert.deepEqual(empty.kvs, []);
     assert.equal(empty.count, 0n);
@@ -112,7 +112,7 @@ describe('EtcdServer: KV round trips', () => {
     assert.equal(p2.prevKv?.value.toString(), '1');
     assert.equal(p2.prevKv?.modRevision, 2n);
 
-    const r = s.range(rangeReq('a'));
+    const r = (await s.range(rangeReq('a')));
     assert.equal(rev(r), 3);
     const kv = r.kvs[0]!;
     assert.deepEqual(
@@ -167,8 +167,8 @@ describe('EtcdServer: KV round trips', () => {
     const c = await s.compact({ revision: 5n, physical: true }, SMALL);
     assert.equal(rev(c), 6, 'compaction answers with the current revision');
     assert.equal(await code(() => s.range(rangeReq('a', '', { revision: 4n }))), 'ERR_MVCC_COMPACTED');
-    assert.equal(s.range(rangeReq('a', '', { revision: 5n })).kvs[0]?.value.toString(), '2');
-    assert.equal(rev(s.range(rangeReq('a', '', { revision: 5n }))), 6);
+    assert.equal((await s.range(rangeReq('a', '', { revision: 5n }))).kvs[0]?.value.toString(), '2');
+    assert.equal(rev((await s.range(rangeReq('a', '', { revision: 5n })))), 6);
     assert.equal(await code(() => s.range(rangeReq('a', '', { revision: 7n }))), 'ERR_MVCC_FUTURE_REV');
     assert.equal(await code(() => s.compact({ revision: 5n, physical: false }, SMALL)), 'ERR_MVCC_COMPACTED');
     assert.equal(await code(() => s.compact({ revision: 3n, physical: false }, SMALL)), 'ERR_MVCC_COMPACTED');
@@ -198,12 +198,12 @@ describe('EtcdServer: KV round trips', () => {
       await code(() => s.txn(txnReq({ success: [putOp('b', '1'), putOp('c', '1', { lease: 7n })] }), SMALL)),
       'ErrLeaseNotFound',
     );
-    assert.equal(rev(s.range(rangeReq('a'))), 2);
-    assert.equal(s.range(rangeReq('b')).count, 0n);
+    assert.equal(rev((await s.range(rangeReq('a')))), 2);
+    assert.equal((await s.range(rangeReq('b'))).count, 0n);
     // ignore_value on an existing key keeps its value.
     const p = await s.put(putReq('a', '', { ignoreValue: true, prevKv: true }), SMALL);
     assert.equal(rev(p), 3);
-    assert.equal(s.range(rangeReq('a')).kvs[0]?.value.toString(), '1');
+    assert.equal((await s.range(rangeReq('a'))).kvs[0]?.value.toString(), '1');
   });
 
   it('refuses writes larger than --max-request-bytes with ErrRequestTooLarge', async () => {
@@ -213,7 +213,7 @@ describe('EtcdServer: KV round trips', () => {
     assert.equal(await code(() => s.deleteRange(delReq('a'), big)), 'ErrRequestTooLarge');
     assert.equal(await code(() => s.txn(txnReq({ success: [putOp('a', '1')] }), big)), 'ErrRequestTooLarge');
     assert.equal(await code(() => s.compact({ revision: 1n, physical: false }, big)), 'ErrRequestTooLarge');
-    assert.equal(rev(s.range(rangeReq('a'))), 1, 'nothing was written');
+    assert.equal(rev((await s.range(rangeReq('a')))), 1, 'nothing was written');
     assert.equal(rev(await s.put(putReq('a', '1'), 100)), 2);
     // Reads do not go through the write path's size check (etcd serves read-only txns without Raft).
     assert.equal(rev(await s.txn(txnReq({ success: [rangeOp('a')] }), big)), 2);
@@ -257,7 +257,7 @@ describe('EtcdServer: alarms', () => {
       'ErrNoSpace',
       'a txn that could put is refused whichever branch would run',
     );
-    assert.equal(s.range(rangeReq('a')).kvs[0]?.value.toString(), '1');
+    assert.equal((await s.range(rangeReq('a'))).kvs[0]?.value.toString(), '1');
     assert.equal((await s.txn(txnReq({ success: [rangeOp('a')] }), SMALL)).succeeded, true);
     const d = await s.deleteRange(delReq('c'), SMALL);
     assert.equal(d.deleted, 1n);
@@ -280,7 +280,7 @@ describe('EtcdServer: alarms', () => {
     await alarm(s, AlarmAction.ACTIVATE, AlarmType.NOSPACE);
     const t = await s.txn(txnReq({ success: [delOp('a'), rangeOp('b')] }), SMALL);
     assert.equal(rev(t), 4);
-    assert.equal(s.range(rangeReq('a')).count, 0n);
+    assert.equal((await s.range(rangeReq('a'))).count, 0n);
     const t2 = await s.txn(txnReq({ success: [delOp('nothing')] }), SMALL);
     assert.equal(rev(t2), 4);
   });
@@ -315,7 +315,7 @@ describe('EtcdServer: alarms', () => {
     assert.equal(await code(() => s.txn(txnReq({ success: [delOp('a')] }), SMALL)), 'ErrCorrupt');
     assert.equal(await code(() => s.txn(txnReq({ success: [delOp('nothing')] }), SMALL)), 'ErrCorrupt');
     assert.equal(await code(() => s.compact({ revision: 2n, physical: false }, SMALL)), 'ErrCorrupt');
-    assert.equal(s.range(rangeReq('a')).kvs[0]?.value.toString(), '1');
+    assert.equal((await s.range(rangeReq('a'))).kvs[0]?.value.toString(), '1');
     assert.equal((await s.txn(txnReq({ success: [rangeOp('a')] }), SMALL)).succeeded, true);
     await alarm(s, AlarmAction.DEACTIVATE, AlarmType.CORRUPT);
     assert.deepEqual(s.status().errors, []);
@@ -373,7 +373,7 @@ describe('EtcdServer: status and restart', () => {
     await put(s, 'a', '1');
     await s.txn(txnReq({ success: [putOp('b', '1'), putOp('c', '1')] }), SMALL);
     await s.deleteRange(delReq('c'), SMALL);
-    s.range(rangeReq('a'));
+    (await s.range(rangeReq('a')));
     await s.txn(txnReq({ success: [rangeOp('a')] }), SMALL);
     const st1 = s.status();
     assert.equal(rev(st1), 4);
@@ -402,8 +402,8 @@ describe('EtcdServer: status and restart', () => {
     assert.deepEqual(after.errors, [`memberID:${s1.identity.memberId} alarm:NOSPACE `]);
     assert.equal(await code(() => put(s2, 'c', '1')), 'ErrNoSpace');
     assert.equal(await code(() => s2.range(rangeReq('a', '', { revision: 2n }))), 'ERR_MVCC_COMPACTED');
-    assert.equal(s2.range(rangeReq('a', '', { revision: 3n })).kvs[0]?.value.toString(), '2');
-    const a = s2.range(rangeReq('a')).kvs[0]!;
+    assert.equal((await s2.range(rangeReq('a', '', { revision: 3n }))).kvs[0]?.value.toString(), '2');
+    const a = (await s2.range(rangeReq('a'))).kvs[0]!;
     assert.deepEqual([a.createRevision, a.modRevision, a.version], [2n, 3n, 2n]);
     assert.equal(
       await code(() => s2.compact({ revision: 3n, physical: false }, SMALL)),

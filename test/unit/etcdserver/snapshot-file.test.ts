@@ -102,8 +102,8 @@ describe('snapshot files', () => {
     const r = await start(restored);
     assert.equal(r.identity.memberId, m.memberId);
     assert.equal(r.identity.clusterId, m.clusterId);
-    assert.equal(r.range(rangeReq('key', 'kez', { countOnly: true })).count, 200n);
-    assert.equal(r.range(rangeReq('key7')).kvs[0]?.value.toString(), 'value7');
+    assert.equal((await r.range(rangeReq('key', 'kez', { countOnly: true }))).count, 200n);
+    assert.equal((await r.range(rangeReq('key7'))).kvs[0]?.value.toString(), 'value7');
     const h = await r.hashKV({ revision: 0n });
     assert.equal(h.hash, hashKV.hash);
     assert.equal(h.compactRevision, 100n);

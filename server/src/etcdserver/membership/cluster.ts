@@ -28,6 +28,14 @@ export class RaftCluster {
     for (const id of removed) this.removedIds.add(id);
   }
 
+  /** Replaces the whole membership (a snapshot from the leader brought it). */
+  replace(members: Member[], removed: Iterable<bigint>): void {
+    this.byId.clear();
+    this.removedIds.clear();
+    for (const m of members) this.byId.set(m.id, cloneMember(m));
+    for (const id of removed) this.removedIds.add(id);
+  }
+
   member(id: bigint): Member | undefined {
     const m = this.byId.get(id);
     return m === undefined ? undefined : cloneMember(m);

@@ -1,0 +1,118 @@
+import { connect, constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { EtcdError, type EtcdErrorCode } from '../errors.js';
+
+/**
+ * The member-to-member HTTP API beside the Raft transport, on the same --listen-peer-urls (etcd's
+ * peer handler: /members, /members/promote, /leases):
+ *
+ *   GET  /members                 → {clusterId, members}: how a member joining with
+ *                                   --initial-cluster-state=existing learns the cluster
+ *   POST /members/promote/<id>    → MemberPromote, forwarded by a follower to the leader
+ *   POST /leases/renew            body {id}        → {ttl}: keep-alives, forwarded to the leader
+ *   POST /leases/timetolive       body {id, keys}  → the leader's view of a lease
+ *
+ * Bodies are JSON; ids are hex strings. A failure is {error: <EtcdErrorCode>, message} with status 500,
+ * re-raised as the same EtcdError on the calling member.
+ */
+export const PEER_API_PREFIXES = ['/members', '/leases'];
+
+export type PeerApiHandler = (method: string, path: string, body: unknown) => Promise<unknown>;
+
+/** Serves one peer API stream; `handler` answers or throws (EtcdError → its code, else 500 internal). */
+export function servePeerApi(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  handler: PeerApiHandler,
+): void {
+  const method = String(headers[':method'] ?? 'GET');
+  const path = String(headers[':path'] ?? '/');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  stream.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > PEER_API_BODY_MAX) stream.close(constants.NGHTTP2_REFUSED_STREAM);
+    else chunks.push(c);
+  });
+  stream.on('error', () => undefined);
+  stream.on('end', () => {
+    let body: unknown = undefined;
+    try {
+      if (size > 0) body = JSON.parse(Buffer.concat(chunks).toString());
+    } catch {
+      reply(stream, 400, { error: 'bad request', message: 'body is not JSON' });
+      return;
+    }
+    handler(method, path, body).then(
+      (result) => reply(stream, 200, result ?? {}),
+      (err: unknown) => {
+        if (err instanceof EtcdError) reply(stream, 500, { error: err.code, message: err.message });
+        else reply(stream, 500, { error: 'internal', message: (err as Error).message });
+      },
+    );
+  });
+}
+
+function reply(stream: ServerHttp2Stream, status: number, body: unknown): void {
+  if (stream.destroyed || stream.closed) return;
+  try {
+    stream.respond({ ':status': status, 'content-type': 'application/json' });
+    stream.end(JSON.stringify(body));
+  } catch {
+    /* the peer went away */
+  }
+}
+
+/** Calls a peer API endpoint on `baseUrl` (a peer URL); bounded by timeoutMs. */
+export function callPeerApi(
+  baseUrl: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const session = connect(baseUrl);
+    let settled = false;
+    const finish = (err: Error | undefined, value?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // Closed on a later turn: destroying a session from inside its own callbacks can spin Node 20.
+      setImmediate(() => session.destroy());
+      if (err !== undefined) reject(err);
+      else resolve(value);
+    };
+    const timer = setTimeout(() => finish(new Error(`peer ${baseUrl}${path}: timed out`)), timeoutMs);
+    session.on('error', (err) => finish(new Error(`peer ${baseUrl}${path}: ${err.message}`)));
+    const req = session.request({ ':method': method, ':path': path, 'content-type': 'application/json' });
+    req.on('error', (err) => finish(new Error(`peer ${baseUrl}${path}: ${err.message}`)));
+    let status = 0;
+    const chunks: Buffer[] = [];
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+    });
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(Buffer.concat(chunks).toString() || '{}');
+      } catch {
+        finish(new Error(`peer ${baseUrl}${path}: answered ${status} with a body that is not JSON`));
+        return;
+      }
+      if (status === 200) {
+        finish(undefined, parsed);
+        return;
+      }
+      const e = parsed as { error?: string; message?: string };
+      if (status === 500 && typeof e.error === 'string' && e.error.startsWith('Err')) {
+        finish(new EtcdError(e.error as EtcdErrorCode, e.message));
+        return;
+      }
+      finish(new Error(`peer ${baseUrl}${path}: ${status} ${e.message ?? ''}`.trim()));
+    });
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+const PEER_API_BODY_MAX = 64 * 1024;
