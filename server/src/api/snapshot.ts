@@ -33,14 +33,14 @@ export function snapshotHandler(
       .then(() => server.checkStream(requiresLeader(call.metadata)))
       .then(() => streamSnapshot(server, call))
       .then(
-      () => ctx.metrics.handled.inc({ ...LABELS, grpc_code: 'OK' }),
-      (err: unknown) => {
-        const e = toGrpcError(err);
-        ctx.metrics.handled.inc({ ...LABELS, grpc_code: status[e.code ?? status.UNKNOWN] });
-        ctx.logger.warn('snapshot stream failed', { error: e.message });
-        if (!call.cancelled) call.emit('error', e);
-      },
-    );
+        () => ctx.metrics.handled.inc({ ...LABELS, grpc_code: 'OK' }),
+        (err: unknown) => {
+          const e = toGrpcError(err);
+          ctx.metrics.handled.inc({ ...LABELS, grpc_code: status[e.code ?? status.UNKNOWN] });
+          ctx.logger.warn('snapshot stream failed', { error: e.message });
+          if (!call.cancelled) call.emit('error', e);
+        },
+      );
   };
 }
 

@@ -1,8 +1,17 @@
 import type { Logger } from 'winston';
-import { checkPut, checkTxn, compareToPath, executeDelete, executePut, executeTxn, txnHasPut } from '../apply/txn.js';
+import {
+  checkPut,
+  checkTxn,
+  compareToPath,
+  executeDelete,
+  executePut,
+  executeTxn,
+  txnHasPut,
+} from '../apply/txn.js';
 import { toNumber } from '../apply/ranges.js';
 import type { Backend } from '../backend/backend.js';
 import { EtcdError } from '../errors.js';
+import { MvccError } from '../mvcc/errors.js';
 import type { Lessor } from '../lease/lessor.js';
 import type { KVStore } from '../mvcc/kvstore.js';
 import { AlarmRequest_AlarmAction as AlarmAction, AlarmType } from '../proto/gen/etcdserverpb/rpc.js';
@@ -48,7 +57,8 @@ export class Applier {
     try {
       return await this.dispatch(index, r);
     } catch (err) {
-      if (err instanceof EtcdError) return { error: err };
+      // A client's request that fails by the rules (every member fails it alike) is an answer.
+      if (err instanceof EtcdError || err instanceof MvccError) return { error: err };
       throw err;
     }
   }
@@ -121,7 +131,11 @@ export class Applier {
     if (r.clusterMemberAttrSet !== undefined) {
       this.setConsistentIndex(index);
       const a = r.clusterMemberAttrSet;
-      this.d.cluster.setAttributes(a.memberID, a.memberAttributes?.name ?? '', a.memberAttributes?.clientUrls ?? []);
+      this.d.cluster.setAttributes(
+        a.memberID,
+        a.memberAttributes?.name ?? '',
+        a.memberAttributes?.clientUrls ?? [],
+      );
       const m = this.d.cluster.member(a.memberID);
       if (m !== undefined) saveMember(backend, m);
       return { response: {} };

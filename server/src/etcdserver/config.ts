@@ -104,7 +104,10 @@ export const FLAGS = {
     default: '10m',
   },
   'wal-dir': { help: 'Path to the dedicated WAL directory (empty: <data-dir>/member/wal).', default: '' },
-  'listen-peer-urls': { help: 'List of URLs to listen on for peer traffic.', default: 'http://localhost:2380' },
+  'listen-peer-urls': {
+    help: 'List of URLs to listen on for peer traffic.',
+    default: 'http://localhost:2380',
+  },
   'initial-cluster': {
     help: 'Initial cluster configuration for bootstrapping (name=peer-url,...; empty: <name>=<initial-advertise-peer-urls>).',
     default: '',
@@ -268,7 +271,9 @@ function checkRaftTiming(heartbeatMs: number, electionMs: number): void {
     );
   }
   if (electionMs > 50_000) {
-    throw new ConfigError(`--election-timeout[${electionMs}ms] is too long, and should be set less than 50000ms`);
+    throw new ConfigError(
+      `--election-timeout[${electionMs}ms] is too long, and should be set less than 50000ms`,
+    );
   }
 }
 

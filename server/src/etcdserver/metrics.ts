@@ -83,12 +83,20 @@ export function newServerMetrics(registry: Registry, g: ServerGauges): ServerMet
     deleteTotal: counter('etcd_mvcc_delete_total', 'Total number of deletes seen by this member.'),
     txnTotal: counter('etcd_mvcc_txn_total', 'Total number of txns seen by this member.'),
     leaderChanges: counter('etcd_server_leader_changes_seen_total', 'The number of leader changes seen.'),
-    proposalsFailed: counter('etcd_server_proposals_failed_total', 'The total number of failed proposals seen.'),
-    slowApplies: counter('etcd_server_slow_apply_total', 'The total number of slow apply requests (likely overloaded from slow disk).'),
+    proposalsFailed: counter(
+      'etcd_server_proposals_failed_total',
+      'The total number of failed proposals seen.',
+    ),
+    slowApplies: counter(
+      'etcd_server_slow_apply_total',
+      'The total number of slow apply requests (likely overloaded from slow disk).',
+    ),
     snapshotSaveSeconds: new Histogram({
       name: 'etcd_debugging_snap_save_total_duration_seconds',
       help: 'The total latency distributions of save called by snapshot.',
-      buckets: [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192],
+      buckets: [
+        0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192,
+      ],
       registers: [registry],
     }),
     snapshotApplySeconds: new Histogram({

@@ -83,9 +83,9 @@ export function callPeerApi(
       else resolve(value);
     };
     const timer = setTimeout(() => finish(new Error(`peer ${baseUrl}${path}: timed out`)), timeoutMs);
-    session.on('error', (err) => finish(new Error(`peer ${baseUrl}${path}: ${err.message}`)));
+    session.on('error', (err: Error) => finish(new Error(`peer ${baseUrl}${path}: ${err.message}`)));
     const req = session.request({ ':method': method, ':path': path, 'content-type': 'application/json' });
-    req.on('error', (err) => finish(new Error(`peer ${baseUrl}${path}: ${err.message}`)));
+    req.on('error', (err: Error) => finish(new Error(`peer ${baseUrl}${path}: ${err.message}`)));
     let status = 0;
     const chunks: Buffer[] = [];
     req.on('response', (h) => {

@@ -1,7 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'winston';
 import { MemoryStorage } from '../raft/memory-storage.js';
-import { emptyConfState, emptySnapshot, type ConfState, type HardState, type Snapshot } from '../raftpb/types.js';
+import {
+  emptyConfState,
+  emptySnapshot,
+  type ConfState,
+  type HardState,
+  type Snapshot,
+} from '../raftpb/types.js';
 import { NoSnapshotError, Snapshotter } from '../snap/snapshotter.js';
 import { WalError } from '../wal/errors.js';
 import { Wal, type WalOptions } from '../wal/wal.js';
@@ -78,7 +84,20 @@ export async function openRaftStorage(opts: OpenRaftStorageOptions): Promise<Raf
   }
   const { snapshot, wal } = await openAtNewestSnapshot(snapshotter, opts);
   const contents = await wal.readAll();
-  if (snapshot.metadata.index > 0) storage.applySnapshot(snapshot);
+  if (snapshot.metadata.index === 0) {
+    // Read from the very start: only a member that never had a snapshot has a log starting at 1 that
+    // covers its commit index. Anything else lost the snapshot it was compacted behind.
+    const first = contents.entries[0]?.index ?? 1;
+    const last = contents.entries[contents.entries.length - 1]?.index ?? 0;
+    if (first !== 1 || contents.hardState.commit > last || wal.lastIndex > last) {
+      await wal.close();
+      throw new Error(
+        `raft storage: ${opts.walDir} has a WAL but ${opts.snapDir} has no snapshot the WAL recorded`,
+      );
+    }
+  } else {
+    storage.applySnapshot(snapshot);
+  }
   storage.setHardState(contents.hardState);
   storage.append(contents.entries);
   return {

@@ -59,8 +59,25 @@ export class ReadIndexer {
     }
   }
 
-  onLeaderChange(): void {
-    if (this.inflight !== undefined) this.finish(this.inflight, new EtcdError('ErrLeaderChanged'));
+  /**
+   * A leader change fails the round in flight: its read index may come from the old leader's term. A
+   * first leader (there was none) cannot have answered, so the round is simply asked again.
+   */
+  onLeaderChange(hadLeader: boolean): void {
+    const round = this.inflight;
+    if (round === undefined) return;
+    if (hadLeader) {
+      this.finish(round, new EtcdError('ErrLeaderChanged'));
+      return;
+    }
+    clearTimeout(round.retry);
+    this.ask(round);
+  }
+
+  private ask(round: Round): void {
+    if (this.inflight !== round) return;
+    this.deps.readIndex(round.ctx);
+    round.retry = setTimeout(() => this.ask(round), this.deps.retryMs);
   }
 
   stop(): void {
@@ -83,12 +100,8 @@ export class ReadIndexer {
     };
     this.next = [];
     this.inflight = round;
-    const ask = (): void => {
-      this.deps.readIndex(round.ctx);
-      round.retry = setTimeout(ask, this.deps.retryMs);
-    };
     round.deadline = setTimeout(() => this.finish(round, new EtcdError('ErrTimeout')), this.deps.timeoutMs);
-    ask();
+    this.ask(round);
   }
 
   private clearTimers(round: Round): void {

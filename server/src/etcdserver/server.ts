@@ -71,7 +71,13 @@ import type { ServerMetrics } from './metrics.js';
 import { rangeResponse, txnResponse } from './responses.js';
 import { CAIRN_VERSION, ETCD_VERSION_EMULATED } from './version.js';
 import { canonicalUrl, computeMemberId, type Member } from './membership/member.js';
-import { decodeMember, encodeMember, loadMembership, saveMember, saveRemoved } from './membership/backend-store.js';
+import {
+  decodeMember,
+  encodeMember,
+  loadMembership,
+  saveMember,
+  saveRemoved,
+} from './membership/backend-store.js';
 import type { MembershipChange, RaftCluster } from './membership/cluster.js';
 import { bootstrapMember } from './member-bootstrap.js';
 import { Compactor } from './compactor.js';
@@ -158,6 +164,8 @@ export class EtcdServer {
   private leaderMonitor: NodeJS.Timeout | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
   private snapshotting: Promise<void> = Promise.resolve();
+  /** A conf change was applied since the last snapshot. */
+  private confChanged = false;
   private readonly requestTimeoutMs: number;
 
   private constructor(
@@ -219,6 +227,7 @@ export class EtcdServer {
         reportUnreachable: (id) => this.raftNode.reportUnreachable(id),
         reportSnapshot: (id, ok) => this.raftNode.reportSnapshot(id, ok),
         isRemoved: (id) => this.cluster.isRemoved(id),
+        onRemoved: () => this.stopRemoved(),
       },
       snapshotDir: raft.snapshotter.dir,
       registry,
@@ -314,6 +323,14 @@ export class EtcdServer {
       snapshotIndex: s.snapshotIndex,
     });
     s.run();
+    const voters = s.confState.voters;
+    if (voters.length === 1 && voters[0] === s.identity.memberId) {
+      // Alone, it is its own leader within a moment: serve only once it is (etcd's ReadyNotify), so
+      // the first request does not meet a member without a leader.
+      await s.published.catch(() => undefined);
+      // ...and has applied its own term's first entry, so Status reports a settled index.
+      await s.linearizableRead().catch(() => undefined);
+    }
     return s;
   }
 
@@ -353,20 +370,31 @@ export class EtcdServer {
    * Publishes this member's name and client URLs through the log (etcd publishV3), retried until it is
    * applied: until then other members list it without a name ("unstarted").
    */
+  /** Resolves once this member's attributes are applied (etcd ReadyNotify): it has a leader and a log. */
+  private published: Promise<void> = Promise.resolve();
+
   private publishAttributes(): void {
+    let resolvePublished!: () => void;
+    this.published = new Promise<void>((resolve) => (resolvePublished = resolve));
     const attempt = (): void => {
       this.publishTimer = undefined;
       if (this.stopped || this.removedSelf) return;
       const self = this.cluster.member(this.identity.memberId);
       const clientURLs = this.config.advertiseClientUrls.map((u) => canonicalUrl(u));
-      if (self !== undefined && self.name === this.config.name && sameList(self.clientURLs, clientURLs)) return;
+      if (self !== undefined && self.name === this.config.name && sameList(self.clientURLs, clientURLs)) {
+        resolvePublished();
+        return;
+      }
       this.propose({
         clusterMemberAttrSet: {
           memberID: this.identity.memberId,
           memberAttributes: { name: this.config.name, clientUrls: clientURLs },
         },
       }).then(
-        () => this.logger.info('published local member to cluster through raft', { name: this.config.name }),
+        () => {
+          resolvePublished();
+          this.logger.info('published local member to cluster through raft', { name: this.config.name });
+        },
         () => {
           this.publishTimer = setTimeout(attempt, PUBLISH_RETRY_MS);
         },
@@ -385,16 +413,17 @@ export class EtcdServer {
         leader: hex(ss.lead),
         term: this.term,
       });
+      const hadLeader = this.lead !== NONE;
       this.lead = ss.lead;
       this.leaderlessSince = ss.lead === NONE ? Date.now() : undefined;
-      this.readIndexer.onLeaderChange();
+      this.readIndexer.onLeaderChange(hadLeader);
     }
     this.raftState = ss.raftState;
     const isLeader = ss.raftState === StateType.StateLeader;
     if (isLeader && !wasLeader) {
       // etcd: a new leader gives every lease its full TTL plus an election timeout, so leases never
       // expire because leadership moved.
-      this.lessorValue.promote(this.config.electionMs);
+      this.lessorValue.promote();
     } else if (!isLeader && wasLeader) {
       this.lessorValue.demote();
     }
@@ -442,7 +471,10 @@ export class EtcdServer {
       });
       this.transport.send([{ ...m, snapshot: { ...snap, data } }]);
     } catch (err) {
-      this.logger.warn('failed to prepare snapshot for follower', { to: hex(m.to), error: (err as Error).message });
+      this.logger.warn('failed to prepare snapshot for follower', {
+        to: hex(m.to),
+        error: (err as Error).message,
+      });
       this.raftNode.reportSnapshot(m.to, false);
     } finally {
       copy?.remove();
@@ -495,7 +527,13 @@ export class EtcdServer {
       this.metrics.slowApplies.inc();
       this.logger.warn('apply request took too long', { tookMs: Math.round(took), entries: entries.length });
     }
-    if (this.appliedIndex - this.snapshotIndex > this.config.snapshotCount) await this.triggerSnapshot();
+    // After a membership change the snapshot must be taken at once (etcd#13741): a member just added
+    // may need a snapshot to catch up, and Raft drops one whose configuration does not include it.
+    const force = this.confChanged && this.appliedIndex > this.snapshotIndex;
+    if (force || this.appliedIndex - this.snapshotIndex > this.config.snapshotCount) {
+      this.confChanged = false;
+      await this.triggerSnapshot();
+    }
   }
 
   private async applyNormal(e: Entry): Promise<void> {
@@ -535,6 +573,7 @@ export class EtcdServer {
       if (fresh) this.applyMembership(change);
     }
     if (fresh) this.applier.setConsistentIndex(e.index);
+    this.confChanged = true;
     if (this.wait.isRegistered(cc.id)) {
       const result: ApplyResult = error !== undefined ? { error } : { response: {} };
       this.backend.commit().then(
@@ -542,6 +581,14 @@ export class EtcdServer {
         (err: Error) => this.wait.cancel(cc.id, err),
       );
     }
+  }
+
+  /** This member was removed from the cluster: it stops serving for good (etcd exits). */
+  private stopRemoved(): void {
+    if (this.removedSelf) return;
+    this.removedSelf = true;
+    this.logger.warn('the member has been permanently removed from the cluster; stopping');
+    this.onFatal(new Error('the member has been permanently removed from the cluster'));
   }
 
   private applyMembership(change: MembershipChange): void {
@@ -565,10 +612,8 @@ export class EtcdServer {
         saveRemoved(this.backend, change.id);
         this.logger.info('removed member', { id: hex(change.id) });
         if (change.id === self) {
-          this.removedSelf = true;
-          this.logger.warn('the member has been permanently removed from the cluster; stopping');
           // After this entry is durable: then stop serving (etcd exits the member).
-          void this.backend.commit().then(() => this.onFatal(new Error('the member has been permanently removed from the cluster')));
+          void this.backend.commit().then(() => this.stopRemoved());
         } else {
           this.transport.removePeer(change.id);
         }
@@ -583,7 +628,10 @@ export class EtcdServer {
   private async installSnapshot(snapshot: Snapshot): Promise<void> {
     const started = performance.now();
     const file = this.raftStorage.snapshotter.dbFilePath(snapshot.metadata.index);
-    this.logger.info('installing database snapshot', { index: snapshot.metadata.index, term: snapshot.metadata.term });
+    this.logger.info('installing database snapshot', {
+      index: snapshot.metadata.index,
+      term: snapshot.metadata.term,
+    });
     await this.store.reload(() => this.backend.replaceWith(file));
     const ci = readConsistentIndex(this.backend);
     this.appliedIndex = Math.max(ci, snapshot.metadata.index);
@@ -599,7 +647,7 @@ export class EtcdServer {
     for (const id of membership.removed) this.transport.removePeer(id);
     this.lessorValue.stop();
     this.lessorValue = this.recoverLessor();
-    if (this.isLeader()) this.lessorValue.promote(this.config.electionMs);
+    if (this.isLeader()) this.lessorValue.promote();
     this.watchable.restore();
     this.applied.trigger(this.appliedIndex);
     this.metrics.snapshotApplySeconds.observe((performance.now() - started) / 1000);
@@ -652,10 +700,7 @@ export class EtcdServer {
     return this.proposeAndWait(id, () => this.raftNode.propose(data));
   }
 
-  private async proposeAndWait(
-    id: bigint,
-    proposeFn: () => void,
-  ): Promise<AppliedResult> {
+  private async proposeAndWait(id: bigint, proposeFn: () => void): Promise<AppliedResult> {
     const leaderAtStart = this.lead;
     const done = this.wait.register(id);
     try {
@@ -725,7 +770,8 @@ export class EtcdServer {
    */
   checkRequest(method: string, request: unknown, requireLeader: boolean): void {
     this.checkRunning();
-    if (this.isLearner() && !learnerMaySERVE(method, request)) throw new EtcdError('ErrNotSupportedForLearner');
+    if (this.isLearner() && !learnerMaySERVE(method, request))
+      throw new EtcdError('ErrNotSupportedForLearner');
     if (requireLeader && this.lead === NONE) throw new EtcdError('ErrNoLeader');
   }
 
@@ -947,7 +993,10 @@ export class EtcdServer {
     const target = this.cluster.member(r.targetID);
     if (target === undefined || target.isLearner) throw new EtcdError('ErrBadLeaderTransferee');
     if (r.targetID === this.identity.memberId) return { header: this.header(this.store.readRev) };
-    this.logger.info('leadership transfer starting', { from: hex(this.identity.memberId), to: hex(r.targetID) });
+    this.logger.info('leadership transfer starting', {
+      from: hex(this.identity.memberId),
+      to: hex(r.targetID),
+    });
     this.raftNode.transferLeader(r.targetID);
     const deadline = Date.now() + this.requestTimeoutMs;
     while (this.lead !== r.targetID) {
@@ -1136,7 +1185,8 @@ export class EtcdServer {
           this.leaseMetrics.expired.inc();
           this.logger.debug('revoked expired lease', { lease: hex(id) });
         },
-        (err: Error) => this.logger.warn('failed to revoke expired lease', { lease: hex(id), error: err.message }),
+        (err: Error) =>
+          this.logger.warn('failed to revoke expired lease', { lease: hex(id), error: err.message }),
       );
     }
   }
@@ -1148,7 +1198,8 @@ export class EtcdServer {
       clock: this.options.clock ?? systemClock,
       logger: this.logger.child({ component: 'lessor' }),
       metrics: this.leaseMetrics,
-      config: this.options.lessor,
+      // A new leader extends every lease by an election timeout (etcd Promote(extend)).
+      config: { promoteExtendMs: this.config.electionMs, ...this.options.lessor },
       onExpired: (ids) => this.revokeExpired(ids),
     });
     lessor.recover();
@@ -1323,7 +1374,11 @@ function parseMemberUrls(urls: string[]): string[] {
       } catch {
         throw new EtcdError('ErrMemberBadURLs');
       }
-      if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.port === '' || (u.pathname !== '/' && u.pathname !== '')) {
+      if (
+        (u.protocol !== 'http:' && u.protocol !== 'https:') ||
+        u.port === '' ||
+        (u.pathname !== '/' && u.pathname !== '')
+      ) {
         throw new EtcdError('ErrMemberBadURLs');
       }
       return canonicalUrl(u);

@@ -18,6 +18,7 @@ import { newBackendMetrics } from '../backend/metrics.js';
 import { bytesToRevision } from '../mvcc/revision.js';
 import { newLogger } from '../util/logger.js';
 import { META_CLUSTER_ID, META_MEMBER_ID } from './bootstrap.js';
+import { saveMember } from './membership/backend-store.js';
 import { bootstrapCluster, InitialClusterError, parseInitialCluster } from './membership/initial-cluster.js';
 
 /**
@@ -159,7 +160,8 @@ export interface RestoredMember {
  * the image and gives it a new identity — member and cluster ids derived as etcd derives them
  * (membership.NewMember: SHA-1 of the sorted peer URLs and the cluster token; the cluster id: SHA-1 of
  * the sorted member ids) — so members restored from one snapshot with one --initial-cluster agree.
- * Keys, revisions, compaction state, the consistent index and alarms are kept.
+ * Keys, revisions, compaction state and alarms are kept; the membership is replaced by the
+ * --initial-cluster members.
  */
 export async function restoreSnapshot(o: RestoreOptions): Promise<RestoredMember> {
   let cluster;
@@ -190,6 +192,12 @@ export async function restoreSnapshot(o: RestoreOptions): Promise<RestoredMember
     try {
       backend.put('meta', META_CLUSTER_ID, u64Bytes(clusterId));
       backend.put('meta', META_MEMBER_ID, u64Bytes(memberId));
+      // The snapshot's membership is the old cluster's: the restored member starts a new cluster of
+      // the --initial-cluster members (and a new Raft log at index 1, see member-bootstrap.ts).
+      for (const bucket of ['members', 'members_removed'] as const) {
+        for (const [k] of backend.rangeCommitted(bucket, undefined, undefined)) backend.delete(bucket, k);
+      }
+      for (const m of cluster.members) saveMember(backend, m);
       await backend.commit();
     } finally {
       await backend.close();

@@ -243,6 +243,8 @@ export class Peer {
           url,
         });
         this.fail(session, `stream refused: HTTP ${String(status)}`);
+        // 410: the peer's membership says we were removed (etcd's errMemberRemoved).
+        if (status === 410) this.d.raft.onRemoved?.();
         return;
       }
       if (this.session !== session) return;

@@ -32,6 +32,11 @@ export interface TransportRaft {
   reportUnreachable(id: bigint): void;
   /** The outcome of a MsgSnap sent to `id` (raft's SnapshotFinish / SnapshotFailure). */
   reportSnapshot(id: bigint, ok: boolean): void;
+  /**
+   * A peer refused us with HTTP 410: this member was removed from the cluster, possibly before it
+   * could apply its own removal (etcd then stops the member).
+   */
+  onRemoved?(): void;
   /** Whether `id` was removed from the cluster: its requests are refused with HTTP 410. */
   isRemoved(id: bigint): boolean;
 }

@@ -113,7 +113,7 @@ export class Wal {
     /** The last hard state saved; repeated at the head of every new segment. */
     private hardState: HardState,
     /** The index of the last entry saved (or snapshot, if larger): the next segment's name index - 1. */
-    private lastIndex: number,
+    private lastIndexValue: number,
     contents: WalContents | undefined,
   ) {
     this.mode = contents === undefined ? 'appending' : 'reading';
@@ -121,6 +121,11 @@ export class Wal {
   }
 
   /** Whether `dir` holds a WAL (any segment file). */
+  /** The last index the WAL holds: of an entry, or of a snapshot record if that is larger. */
+  get lastIndex(): number {
+    return this.lastIndexValue;
+  }
+
   static async exists(dir: string): Promise<boolean> {
     try {
       return (await listDir(dir)).segments.length > 0;
@@ -269,8 +274,8 @@ export class Wal {
       const first = entries[0];
       if (first !== undefined) {
         assert(
-          first.index <= this.lastIndex + 1,
-          `wal: entry ${first.index} would leave a gap after the last index ${this.lastIndex}`,
+          first.index <= this.lastIndexValue + 1,
+          `wal: entry ${first.index} would leave a gap after the last index ${this.lastIndexValue}`,
         );
         for (let i = 1; i < entries.length; i++) {
           assert(entries[i]!.index === first.index + i, 'wal: entries of one save must be consecutive');
@@ -284,7 +289,7 @@ export class Wal {
       if (hs !== undefined) this.encoder.add(RecordType.State, encodeHardState(hs));
       await this.failing(async () => {
         await this.append(this.encoder.take());
-        if (entries.length > 0) this.lastIndex = entries[entries.length - 1]!.index;
+        if (entries.length > 0) this.lastIndexValue = entries[entries.length - 1]!.index;
         if (hs !== undefined) this.hardState = { term: hs.term, vote: hs.vote, commit: hs.commit };
         if (this.tailOffset >= this.s.segmentSizeBytes) await this.cut();
         else if (sync) await timedSync(this.s, this.tail, 'fdatasync');
@@ -306,7 +311,7 @@ export class Wal {
         await this.append(this.encoder.take());
         // A segment cut from now on is named past the snapshot, so open() at it starts at or before
         // the segment holding this record.
-        this.lastIndex = Math.max(this.lastIndex, snap.index);
+        this.lastIndexValue = Math.max(this.lastIndexValue, snap.index);
         await timedSync(this.s, this.tail, 'fdatasync');
       });
     });
@@ -394,7 +399,7 @@ export class Wal {
     await this.tail.truncate(this.tailOffset);
     await timedSync(this.s, this.tail, 'fdatasync');
     const seq = this.segments[this.segments.length - 1]!.seq + 1;
-    const index = this.lastIndex + 1;
+    const index = this.lastIndexValue + 1;
     const name = segmentName(seq, index);
     const tmpPath = join(this.dir, `${name}${TMP_SUFFIX}`);
     const fh = await open(tmpPath, 'w+');

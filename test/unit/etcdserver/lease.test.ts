@@ -19,6 +19,7 @@ import {
 import { newLogger } from '../../../server/src/util/logger.js';
 import { delReq, keys, putOp, putReq, rangeReq, txnReq } from '../apply/requests.js';
 import { FakeClock } from '../lease/fake-clock.js';
+import { waitFor } from '../../framework/wait.js';
 
 const dirs: string[] = [];
 const servers: EtcdServer[] = [];
@@ -63,9 +64,11 @@ async function code(fn: () => unknown): Promise<string> {
 
 const liveKeys = async (s: EtcdServer, prefix: string): Promise<string[]> =>
   keys(
-    (await s.range(
-      rangeReq(prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)),
-    )).kvs,
+    (
+      await s.range(
+        rangeReq(prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)),
+      )
+    ).kvs,
   );
 
 describe('EtcdServer leases', () => {
@@ -81,7 +84,7 @@ describe('EtcdServer leases', () => {
     await s.put(putReq('a/2', 'v', { lease: id }), SMALL);
     await s.txn(txnReq({ success: [putOp('a/1', 'v', { lease: id })] }), SMALL);
     await s.put(putReq('a/3', 'v'), SMALL);
-    const ttl = (await s.leaseTimeToLive({ ID: id, keys: true }));
+    const ttl = await s.leaseTimeToLive({ ID: id, keys: true });
     assert.deepEqual(
       ttl.keys.map((k) => k.toString()),
       ['a/1', 'a/2'],
@@ -137,13 +140,13 @@ describe('EtcdServer leases', () => {
     await s.leaseGrant({ ID: 8n, TTL: 5n }, SMALL);
     clock.advance(4000);
     assert.equal((await s.leaseTimeToLive({ ID: 7n, keys: false })).TTL, 6n);
-    const ka = (await s.leaseRenew(7n));
+    const ka = await s.leaseRenew(7n);
     assert.equal(ka.TTL, 10n);
     assert.equal(ka.ID, 7n);
     assert.ok(ka.header !== undefined);
     assert.equal((await s.leaseTimeToLive({ ID: 7n, keys: false })).TTL, 10n);
     assert.equal((await s.leaseRenew(1234n)).TTL, 0n);
-    const gone = (await s.leaseTimeToLive({ ID: 1234n, keys: true }));
+    const gone = await s.leaseTimeToLive({ ID: 1234n, keys: true });
     assert.deepEqual([gone.ID, gone.TTL, gone.grantedTTL, gone.keys], [1234n, -1n, 0n, []]);
     assert.deepEqual(
       s.leaseLeases().leases.map((l) => l.ID),
@@ -162,6 +165,11 @@ describe('EtcdServer leases', () => {
   it('a grant that would pass the backend quota raises NOSPACE and fails (etcd leaseOverhead)', async () => {
     const { s } = await start({ clock: new FakeClock() }, undefined, '--quota-backend-bytes', '1');
     assert.equal(await code(() => s.leaseGrant({ ID: 1n, TTL: 60n }, SMALL)), 'ErrNoSpace');
+    // The alarm is raised through the log, after the refusal (etcd does the same).
+    await waitFor('NOSPACE alarm applied', async () => {
+      const r = await s.alarm({ action: AlarmAction.GET, memberID: 0n, alarm: AlarmType.NONE });
+      return r.alarms.length > 0;
+    });
     const alarms = await s.alarm({ action: AlarmAction.GET, memberID: 0n, alarm: AlarmType.NONE });
     assert.deepEqual(
       alarms.alarms.map((a) => a.alarm),
@@ -179,7 +187,8 @@ describe('EtcdServer leases', () => {
     clock.advance(1999);
     assert.equal(s.leaseLeases().leases.length, 1);
     clock.advance(1);
-    assert.equal(s.leaseLeases().leases.length, 0);
+    // The leader proposes the revoke; it is gone once applied.
+    await waitFor('expired lease revoked', () => s.leaseLeases().leases.length === 0);
     // The next write's answer means everything before it is durable.
     const after = (await s.put(putReq('probe', 'v'), SMALL)).header!.revision;
     assert.equal(after, last + 2n, 'one revision for the revoke, one for the probe');
@@ -195,7 +204,7 @@ describe('EtcdServer leases', () => {
     await s.stop();
     const clock2 = new FakeClock();
     const { s: s2 } = await start({ clock: clock2, lessor: { promoteExtendMs: 0 } }, dir);
-    const ttl = (await s2.leaseTimeToLive({ ID: 9n, keys: true }));
+    const ttl = await s2.leaseTimeToLive({ ID: 9n, keys: true });
     assert.equal(ttl.TTL, 30n);
     assert.deepEqual(
       ttl.keys.map((k) => k.toString()),

@@ -18,6 +18,7 @@ import {
 } from '../../../server/src/proto/gen/etcdserverpb/rpc.js';
 import { newLogger } from '../../../server/src/util/logger.js';
 import { delReq, putOp, putReq, rangeReq, txnOp, txnReq } from '../apply/requests.js';
+import { waitFor } from '../../framework/wait.js';
 
 const dirs: string[] = [];
 const servers: EtcdServer[] = [];
@@ -78,13 +79,18 @@ describe('quota', () => {
       }
     }
     assert.ok(refused === 1 && acknowledged.length > 10, `${acknowledged.length} puts accepted`);
+    // The alarm is raised through the log just after the refusal (as in etcd).
+    await waitFor('NOSPACE alarm applied', () => s.status().errors.length > 0);
     assert.deepEqual(s.status().errors, [`memberID:${s.identity.memberId} alarm:NOSPACE `]);
     const listed = await s.alarm({ action: AlarmAction.GET, memberID: 0n, alarm: AlarmType.NONE });
     assert.deepEqual(listed.alarms, [{ memberID: s.identity.memberId, alarm: AlarmType.NOSPACE }]);
     // Even a small put and a txn with a put are refused now; reads and deletes are not.
     assert.equal(await code(() => s.put(putReq('small', 'v'), SMALL)), 'ErrNoSpace');
     assert.equal(await code(() => s.txn(txnReq({ success: [putOp('t', 'v')] }), SMALL)), 'ErrNoSpace');
-    assert.equal((await s.range(rangeReq('fill-', 'fill.', { countOnly: true }))).count, BigInt(acknowledged.length));
+    assert.equal(
+      (await s.range(rangeReq('fill-', 'fill.', { countOnly: true }))).count,
+      BigInt(acknowledged.length),
+    );
     const keep = acknowledged.slice(0, 5);
     const del = await s.deleteRange(delReq(acknowledged[5]!, 'fill.'), SMALL);
     assert.equal(del.deleted, BigInt(acknowledged.length - 5));
