@@ -1,8 +1,9 @@
 // Side-by-side KV load: the same bounded put and range workloads, run by cairn-bench (etcd's tools/benchmark
-// commands and flags), against a fresh cairn and a fresh Debian etcd (if `etcd` is on the PATH), each on
-// free 127.0.0.1 ports with its own temp data dir, both stopped by PID at the end.
+// commands and flags), against a fresh cairn cluster and a fresh Debian etcd cluster (if `etcd` is on the
+// PATH), 3 members each by default, every member on free 127.0.0.1 ports with its own temp data dir,
+// all stopped by PID at the end.
 //
-//   npm run bench [-- --total 5000]
+//   npm run bench [-- --total 5000] [--size 3]
 //
 // Prints one table, cairn and etcd side by side. Numbers, not assertions: this is a benchmark.
 import { execFile, spawn } from 'node:child_process';
@@ -15,8 +16,11 @@ import { credentials } from '@grpc/grpc-js';
 import { KVClient } from '../dist/server/src/proto/gen/etcdserverpb/rpc.js';
 import { putRequest, rangeRequest } from '../dist/server/src/proto/messages.js';
 
-const { values } = parseArgs({ options: { total: { type: 'string', default: '5000' } } });
+const { values } = parseArgs({
+  options: { total: { type: 'string', default: '5000' }, size: { type: 'string', default: '3' } },
+});
 const TOTAL = Number(values.total);
+const SIZE = Number(values.size);
 const BENCH_JS = new URL('../dist/server/src/cmd/cairn-bench.js', import.meta.url).pathname;
 const CAIRN_JS = new URL('../dist/server/src/cmd/cairn.js', import.meta.url).pathname;
 const RANGE_KEY = 'bench-range-key';
@@ -97,45 +101,66 @@ async function prepare(ep) {
   }
 }
 
-async function startServer(kind, etcdBin) {
-  const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
-  const ep = `127.0.0.1:${await freePort()}`;
-  let bin;
-  let args;
-  if (kind === 'cairn') {
-    bin = process.execPath;
-    args = [CAIRN_JS, '--data-dir', dir, '--listen-client-urls', `http://${ep}`];
-    args.push('--listen-metrics-urls', '', '--log-level', 'warn');
-  } else {
-    const peer = `http://127.0.0.1:${await freePort()}`;
-    bin = etcdBin;
-    args = [
-      '--data-dir',
-      dir,
-      '--listen-client-urls',
-      `http://${ep}`,
-      '--advertise-client-urls',
-      `http://${ep}`,
-    ];
-    args.push('--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer);
-    args.push('--initial-cluster', `default=${peer}`, '--log-level', 'warn');
+/**
+ * Starts a `size`-member cluster of `kind` (same flags for both: etcd's names) on free 127.0.0.1 ports,
+ * each member in its own temp data dir; resolves once it answers, with the client endpoints.
+ */
+async function startCluster(kind, etcdBin, size) {
+  const members = [];
+  for (let i = 1; i <= size; i++) {
+    members.push({
+      name: `m${i}`,
+      dir: mkdtempSync(join(tmpdir(), `bench-${kind}-`)),
+      client: `127.0.0.1:${await freePort()}`,
+      peer: `http://127.0.0.1:${await freePort()}`,
+    });
   }
-  const child = spawn(bin, args, { stdio: 'ignore' });
-  const exited = new Promise((r) => child.once('exit', r));
+  const initialCluster = members.map((m) => `${m.name}=${m.peer}`).join(',');
+  const children = members.map((m) => {
+    const args = [
+      '--name',
+      m.name,
+      '--data-dir',
+      m.dir,
+      '--listen-client-urls',
+      `http://${m.client}`,
+      '--advertise-client-urls',
+      `http://${m.client}`,
+      '--listen-peer-urls',
+      m.peer,
+      '--initial-advertise-peer-urls',
+      m.peer,
+      '--initial-cluster',
+      initialCluster,
+      '--initial-cluster-token',
+      `bench-${kind}`,
+      '--log-level',
+      'warn',
+    ];
+    if (kind === 'cairn') args.push('--listen-metrics-urls', '');
+    const [bin, argv] = kind === 'cairn' ? [process.execPath, [CAIRN_JS, ...args]] : [etcdBin, args];
+    const child = spawn(bin, argv, { stdio: 'ignore' });
+    return { child, exited: new Promise((r) => child.once('exit', r)) };
+  });
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGTERM');
-    const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-    rmSync(dir, { recursive: true, force: true });
+    for (const { child } of children) {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGTERM');
+    }
+    for (const { child, exited } of children) {
+      const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    for (const m of members) rmSync(m.dir, { recursive: true, force: true });
   };
+  const eps = members.map((m) => m.client);
   try {
-    await prepare(ep);
+    for (const ep of eps) await prepare(ep);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { ep, stop };
+  return { ep: eps.join(','), stop };
 }
 
 async function bench(ep, args) {
@@ -155,7 +180,7 @@ const etcdBin = whichEtcd();
 const kinds = ['cairn', ...(etcdBin ? ['etcd'] : [])];
 const results = new Map();
 for (const kind of kinds) {
-  const srv = await startServer(kind, etcdBin);
+  const srv = await startCluster(kind, etcdBin, SIZE);
   try {
     for (const [name, args] of ROWS) {
       results.set(`${kind} ${name}`, await bench(srv.ep, args));
@@ -171,7 +196,10 @@ const cell = (r) =>
   r === undefined
     ? 'n/a'.padStart(30)
     : `${r.qps.toFixed(0).padStart(8)} ${r.p50Ms.toFixed(2).padStart(7)} ${r.p99Ms.toFixed(2).padStart(7)} ${String(r.errors).padStart(5)}`;
-console.log(`cairn-bench, ${TOTAL} requests per row, 8-byte keys, ${VAL_SIZE}-byte values; p50/p99 in ms`);
+console.log(
+  `cairn-bench, ${SIZE}-member clusters, ${TOTAL} requests per row over every member's endpoint, ` +
+    `8-byte keys, ${VAL_SIZE}-byte values; p50/p99 in ms`,
+);
 console.log(`${''.padEnd(30)}  ${'cairn'.padEnd(30)}  etcd`);
 console.log(
   `${'workload'.padEnd(30)}  ${'     qps     p50     p99   err'}  ${'     qps     p50     p99   err'}`,

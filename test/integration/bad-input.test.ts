@@ -103,7 +103,7 @@ describe(
     after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
     async function startOn(dataDir: string): Promise<{ code: number; stderr: string }> {
-      const [client, metrics] = await freePorts(2);
+      const [client, metrics, peer] = await freePorts(3);
       try {
         await run(
           process.execPath,
@@ -115,6 +115,10 @@ describe(
             `http://127.0.0.1:${client}`,
             '--listen-metrics-urls',
             `http://127.0.0.1:${metrics}`,
+            '--listen-peer-urls',
+            `http://127.0.0.1:${peer}`,
+            '--initial-advertise-peer-urls',
+            `http://127.0.0.1:${peer}`,
           ],
           { timeout: 20_000 },
         );

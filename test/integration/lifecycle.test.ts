@@ -17,7 +17,7 @@ interface Proc {
 }
 
 async function startProc(dataDir: string): Promise<Proc> {
-  const [client, metrics] = await freePorts(2);
+  const [client, metrics, peer] = await freePorts(3);
   const child = spawn(
     process.execPath,
     [
@@ -28,6 +28,10 @@ async function startProc(dataDir: string): Promise<Proc> {
       `http://127.0.0.1:${client}`,
       '--listen-metrics-urls',
       `http://127.0.0.1:${metrics}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peer}`,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -99,7 +103,7 @@ describe('process lifecycle', { skip: cairnTarget() !== 'cairn' ? 'cairn only' :
     const third = await startProc(dir);
     started.push(third);
     assert.ok(await ready(third), third.output());
-    assert.match(third.output(), /"message":"restored member"/);
+    assert.match(third.output(), /"message":"restarted member"/);
     const get = await etcdctl(third.endpoint, ['get', 'k', '--print-value-only']);
     assert.equal(get.stdout, 'v\n');
     third.child.kill('SIGINT');
