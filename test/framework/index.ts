@@ -36,3 +36,16 @@ export {
   expectClientError,
   type CtlResult,
 } from './assertions.js';
+export {
+  startCluster,
+  kvClient,
+  ClusterMember,
+  hexId,
+  bare,
+  type Cluster,
+  type ClusterOptions,
+  type AddMemberOptions,
+  type EndpointStatus,
+  type HashKV,
+  type MemberInfo,
+} from './cluster.js';

@@ -94,7 +94,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-interface ProcessSpec {
+/** Everything needed to start (and restart) one server process; see `launchProcess`. */
+export interface ProcessSpec {
   kind: TargetKind;
   name: string;
   command: string;
@@ -106,15 +107,28 @@ interface ProcessSpec {
   ownsDataDir: boolean;
   keepDataDir: boolean;
   readyTimeoutMs: number;
+  /**
+   * Readiness probe (default: `etcdctl endpoint health` on clientUrl succeeds). Returns true when ready,
+   * or a string describing why not (shown in the timeout message).
+   */
+  probe?: () => Promise<true | string>;
 }
 
-class ProcessMember implements Member {
+/** How a process ended: exit code or signal (null when it was the other). */
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One server process, restartable on the same data dir and ports. Stopped by its PID only. */
+export class ProcessMember implements Member {
   private exitPromise: Promise<void> = Promise.resolve();
   private exited = true;
   private lastPid = 0;
   private log = '';
   private incarnation = 0;
   private removed = false;
+  private lastExit: ExitStatus | undefined;
 
   constructor(private readonly spec: ProcessSpec) {}
 
@@ -144,12 +158,38 @@ class ProcessMember implements Member {
     return this.log;
   }
 
+  /** How the last process ended; undefined while it runs (or before the first start). */
+  get exitStatus(): ExitStatus | undefined {
+    return this.exited ? this.lastExit : undefined;
+  }
+
+  /** Waits up to `ms` for the current process to exit by itself; true if it has exited. */
+  async waitExit(ms: number): Promise<boolean> {
+    if (this.exited) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([
+      this.exitPromise.then(() => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), ms);
+      }),
+    ]);
+    clearTimeout(timer);
+    return exited;
+  }
+
+  /** Sends a signal (e.g. SIGSTOP/SIGCONT) to the running process by its PID. */
+  signal(sig: NodeJS.Signals): void {
+    if (this.exited) throw new Error(`${this.spec.name}: signal ${sig} but the process is not running`);
+    process.kill(this.lastPid, sig);
+  }
+
   private append(text: string): void {
     this.log += text;
     if (this.log.length > LOG_LIMIT) this.log = this.log.slice(this.log.length - LOG_LIMIT);
   }
 
-  async start(): Promise<void> {
+  /** Starts the process; waits for the readiness probe unless `waitReady` is false. */
+  async start(opts: { waitReady?: boolean } = {}): Promise<void> {
     if (this.removed) throw new Error(`${this.spec.name}: data dir was removed; cannot start again`);
     if (!this.exited) throw new Error(`${this.spec.name}: already running (pid ${this.lastPid})`);
     installExitHook();
@@ -164,6 +204,7 @@ class ProcessMember implements Member {
       windowsHide: true,
     });
     this.exited = false;
+    this.lastExit = undefined;
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
     child.stdout?.on('data', (d: string) => this.append(d));
@@ -176,9 +217,10 @@ class ProcessMember implements Member {
         this.append(`--- [framework] process ${child.pid ?? '?'} ${how}\n`);
         res();
       };
-      child.once('exit', (code, signal) =>
-        done(`exited (code ${code ?? 'null'}, signal ${signal ?? 'none'})`),
-      );
+      child.once('exit', (code, signal) => {
+        this.lastExit = { code, signal };
+        done(`exited (code ${code ?? 'null'}, signal ${signal ?? 'none'})`);
+      });
       child.once('error', (err) => done(`failed to start: ${err.message}`));
     });
     if (child.pid === undefined) {
@@ -187,10 +229,11 @@ class ProcessMember implements Member {
     }
     this.lastPid = child.pid;
     live.set(child.pid, child);
-    await this.waitReady();
+    if (opts.waitReady !== false) await this.waitReady();
   }
 
-  private async waitReady(): Promise<void> {
+  /** Polls the readiness probe (bounded by readyTimeoutMs); on timeout the process is killed. */
+  async waitReady(): Promise<void> {
     const deadline = Date.now() + this.spec.readyTimeoutMs;
     let last = '';
     while (Date.now() < deadline) {
@@ -199,15 +242,9 @@ class ProcessMember implements Member {
           `${this.spec.name} (${this.spec.kind}) exited before it became ready.\n--- logs ---\n${this.tail()}`,
         );
       }
-      const r = await etcdctl(
-        this.spec.clientUrl,
-        ['--dial-timeout=1s', '--command-timeout=2s', 'endpoint', 'health'],
-        {
-          timeoutMs: 5_000,
-        },
-      );
-      if (r.code === 0) return;
-      last = `${r.stdout}${r.stderr}`.trim();
+      const ok = await (this.spec.probe ?? (() => healthProbe(this.spec.clientUrl)))();
+      if (ok === true) return;
+      last = ok;
       await sleep(100);
     }
     const pid = this.lastPid;
@@ -265,13 +302,39 @@ class ProcessMember implements Member {
     }
   }
 
-  async restart(): Promise<void> {
+  async restart(opts: { waitReady?: boolean } = {}): Promise<void> {
     await this.terminate();
-    await this.start();
+    await this.start(opts);
   }
 }
 
-async function prepareDataDir(
+/** The default readiness probe: a real `etcdctl endpoint health` (a linearizable read in etcd 3.4). */
+async function healthProbe(clientUrl: string): Promise<true | string> {
+  const r = await etcdctl(clientUrl, ['--dial-timeout=1s', '--command-timeout=2s', 'endpoint', 'health'], {
+    timeoutMs: 5_000,
+  });
+  return r.code === 0 ? true : `${r.stdout}${r.stderr}`.trim() || `exit ${r.code}`;
+}
+
+/**
+ * Lower level than startCairn/startEtcd: spawns `spec.command spec.args` (no shell) and, unless
+ * `waitReady` is false, waits for the readiness probe. On a failed start the process is stopped.
+ */
+export async function launchProcess(
+  spec: ProcessSpec,
+  opts: { waitReady?: boolean } = {},
+): Promise<ProcessMember> {
+  const m = new ProcessMember(spec);
+  try {
+    await m.start(opts);
+  } catch (err) {
+    await m.stop().catch(() => undefined);
+    throw err;
+  }
+  return m;
+}
+
+export async function prepareDataDir(
   prefix: string,
   opts: StartOptions,
 ): Promise<{ dataDir: string; ownsDataDir: boolean }> {
@@ -280,15 +343,8 @@ async function prepareDataDir(
   return { dataDir: await mkdtemp(join(tmpdir(), `${prefix}-`)), ownsDataDir: true };
 }
 
-async function launch(spec: ProcessSpec): Promise<Member> {
-  const m = new ProcessMember(spec);
-  try {
-    await m.start();
-  } catch (err) {
-    await m.stop().catch(() => undefined);
-    throw err;
-  }
-  return m;
+function launch(spec: ProcessSpec): Promise<Member> {
+  return launchProcess(spec);
 }
 
 /** Starts Debian etcd 3.4 as a single-member cluster on free 127.0.0.1 ports. */
