@@ -1,6 +1,6 @@
 // The command tree: the etcdctl commands cairnctl has, in etcdctl's order (the order matters for
 // cobra's "Did you mean this?" suggestions), then cobra's help. Each later issue adds its commands here
-// (watch, lease, alarm, defrag, snapshot, member add/remove/promote/update, …).
+// (watch, lease, alarm, defrag, snapshot, member, move-leader, …).
 import { compactionCommand } from './cmd-compaction.js';
 import { alarmCommand, defragCommand } from './cmd-maintenance.js';
 import { snapshotCommand } from './cmd-snapshot.js';
@@ -9,6 +9,7 @@ import { endpointCommand } from './cmd-endpoint.js';
 import { getCommand } from './cmd-get.js';
 import { leaseCommand } from './cmd-lease.js';
 import { memberCommand } from './cmd-member.js';
+import { moveLeaderCommand } from './cmd-move-leader.js';
 import { putCommand } from './cmd-put.js';
 import { txnCommand } from './cmd-txn.js';
 import { watchCommand } from './cmd-watch.js';
@@ -74,6 +75,7 @@ export function rootCommand(): Command {
         alarmCommand(),
         defragCommand(),
         endpointCommand(),
+        moveLeaderCommand(),
         watchCommand(),
         versionCommand(),
         leaseCommand(),

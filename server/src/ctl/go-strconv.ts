@@ -89,6 +89,14 @@ export function parseGoInt(s: string, base: 0 | 10 | 16): bigint {
   return neg ? -u : u;
 }
 
+/** strconv.ParseUint(s, base, 64) over a byte string (no sign allowed). Throws GoNumError. */
+export function parseGoUint(s: string, base: 0 | 10 | 16): bigint {
+  const u = parseDigits(s, base);
+  if (u === undefined) throw new GoNumError('ParseUint', s, 'invalid syntax');
+  if (u === 'range') throw new GoNumError('ParseUint', s, 'value out of range');
+  return u;
+}
+
 /** strconv.ParseBool. Throws GoNumError. */
 export function parseGoBool(s: string): boolean {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;

@@ -97,7 +97,7 @@ export function txnResponseJson(r: TxnResponse): string {
     .toString();
 }
 
-function memberJson(m: Member): string {
+export function memberJson(m: Member): string {
   return new JsonObject()
     .int('ID', u64(m.ID))
     .str('name', bytesOf(m.name))

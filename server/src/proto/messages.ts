@@ -6,7 +6,12 @@ import {
   type CompactionRequest,
   type Compare,
   type DeleteRangeRequest,
+  type MemberAddRequest,
   type MemberListRequest,
+  type MemberPromoteRequest,
+  type MemberRemoveRequest,
+  type MemberUpdateRequest,
+  type MoveLeaderRequest,
   type PutRequest,
   type RangeRequest,
   type RequestOp,
@@ -81,4 +86,24 @@ export function requestOpPut(r: PutRequest): RequestOp {
 
 export function requestOpDeleteRange(r: DeleteRangeRequest): RequestOp {
   return { request: { $case: 'requestDeleteRange', value: r } };
+}
+
+export function memberAddRequest(peerURLs: string[], isLearner: boolean): MemberAddRequest {
+  return { peerURLs, isLearner };
+}
+
+export function memberRemoveRequest(ID: bigint): MemberRemoveRequest {
+  return { ID };
+}
+
+export function memberUpdateRequest(ID: bigint, peerURLs: string[]): MemberUpdateRequest {
+  return { ID, peerURLs };
+}
+
+export function memberPromoteRequest(ID: bigint): MemberPromoteRequest {
+  return { ID };
+}
+
+export function moveLeaderRequest(targetID: bigint): MoveLeaderRequest {
+  return { targetID };
 }
