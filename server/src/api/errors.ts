@@ -64,7 +64,7 @@ export const WIRE_ERRORS: Record<EtcdErrorCode | MvccErrorCode, WireError> = {
   },
   ErrUnhealthy: { code: status.UNAVAILABLE, message: 'etcdserver: unhealthy cluster' },
   ErrNotSupportedForLearner: {
-    code: status.FAILED_PRECONDITION,
+    code: status.UNAVAILABLE,
     message: 'etcdserver: rpc not supported for learner',
   },
   ErrBadLeaderTransferee: { code: status.FAILED_PRECONDITION, message: 'etcdserver: bad leader transferee' },

@@ -70,10 +70,35 @@ async function main(): Promise<number> {
   let grpc: ClientServer;
   const http: HttpServer[] = [];
   const peers: PeerListener[] = [];
+  const closeListeners = async (): Promise<void> => {
+    await Promise.all(http.map((h) => new Promise((r) => h.close(r))));
+    await Promise.all(peers.map((p) => p.close()));
+  };
   try {
     for (const u of config.listenPeerUrls) peers.push(await listenPeers(server, u));
-    grpc = await startClientServer(ctx, server, config.listenClientUrls);
     for (const u of config.listenMetricsUrls) http.push((await startMetricsServer(registry, server, u)).http);
+  } catch (err) {
+    logger.error('cannot listen', { error: (err as Error).message });
+    process.stderr.write(`cairn: cannot listen: ${(err as Error).message}\n`);
+    await closeListeners();
+    await server.stop();
+    return 1;
+  }
+  // Like etcd, client traffic is served only once the member is part of the cluster: it has a leader
+  // and its name and client URLs are published. Until then a signal still stops it cleanly.
+  const interrupted = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  const notReady = await Promise.race([server.readyNotify().then(() => undefined), interrupted]);
+  if (notReady !== undefined) {
+    logger.info('shutting down before the member was ready', { reason: notReady });
+    await closeListeners();
+    await server.stop();
+    return 0;
+  }
+  try {
+    grpc = await startClientServer(ctx, server, config.listenClientUrls);
   } catch (err) {
     logger.error('cannot listen', { error: (err as Error).message });
     process.stderr.write(`cairn: cannot listen: ${(err as Error).message}\n`);
@@ -107,7 +132,7 @@ async function main(): Promise<number> {
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
-      logger.info('received signal, shutting down', { signal });
+      logger.info('shutting down', { reason: signal });
       void (async () => {
         await stopClientServer(grpc, SHUTDOWN_GRACE_MS);
         await Promise.all(http.map((h) => new Promise((r) => h.close(r))));
@@ -117,6 +142,8 @@ async function main(): Promise<number> {
       })();
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // A removed member has nothing left to serve: it shuts down cleanly, as etcd does (exit 0).
+    void server.removed.then(() => stop('removed from the cluster'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
 }

@@ -64,7 +64,7 @@ import type { SnapshotPayload } from '../transport/types.js';
 import { toNumber } from '../apply/ranges.js';
 import { AlarmStore, alarmString } from './alarms.js';
 import { Applier, type ApplyResult } from './applier.js';
-import type { MemberIdentity } from './bootstrap.js';
+import { META_CLUSTER_ID, META_MEMBER_ID, idBytes, type MemberIdentity } from './bootstrap.js';
 import type { ServerConfig } from './config.js';
 import { newServerMetrics } from './metrics.js';
 import type { ServerMetrics } from './metrics.js';
@@ -324,14 +324,29 @@ export class EtcdServer {
     });
     s.run();
     const voters = s.confState.voters;
-    if (voters.length === 1 && voters[0] === s.identity.memberId) {
-      // Alone, it is its own leader within a moment: serve only once it is (etcd's ReadyNotify), so
-      // the first request does not meet a member without a leader.
-      await s.published.catch(() => undefined);
-      // ...and has applied its own term's first entry, so Status reports a settled index.
-      await s.linearizableRead().catch(() => undefined);
-    }
+    // Alone, it is its own leader within a moment: it returns ready, so a caller's first request does
+    // not meet a member without a leader. Members of larger clusters need their peers for that: the
+    // caller serves the peer URLs first, then waits for readyNotify().
+    if (voters.length === 1 && voters[0] === s.identity.memberId) await s.readyNotify();
     return s;
+  }
+
+  /**
+   * Resolves once the member has a leader and its attributes are applied (etcd ReadyNotify), and a
+   * read through the log has completed, so Status reports a settled index. Clients are served after it.
+   */
+  async readyNotify(): Promise<void> {
+    await this.published;
+    for (;;) {
+      if (this.stopped || this.removedSelf) return;
+      try {
+        if (this.isLearner()) return; // a learner has no ReadIndex of its own to wait for
+        await this.linearizableRead();
+        return;
+      } catch {
+        // no leader yet, or it changed: try again
+      }
+    }
   }
 
   private run(): void {
@@ -588,8 +603,15 @@ export class EtcdServer {
     if (this.removedSelf) return;
     this.removedSelf = true;
     this.logger.warn('the member has been permanently removed from the cluster; stopping');
-    this.onFatal(new Error('the member has been permanently removed from the cluster'));
+    this.resolveRemoved();
   }
+
+  private resolveRemoved: () => void = () => undefined;
+
+  /** Resolves when this member learns it was removed from the cluster; the process then stops (etcd exits 0). */
+  readonly removed: Promise<void> = new Promise<void>((resolve) => {
+    this.resolveRemoved = resolve;
+  });
 
   private applyMembership(change: MembershipChange): void {
     this.cluster.apply(change);
@@ -632,7 +654,13 @@ export class EtcdServer {
       index: snapshot.metadata.index,
       term: snapshot.metadata.term,
     });
-    await this.store.reload(() => this.backend.replaceWith(file));
+    await this.store.reload(async () => {
+      await this.backend.replaceWith(file);
+      // The image carries the leader's identity in its meta bucket: this member's goes back at once.
+      this.backend.put('meta', META_CLUSTER_ID, idBytes(this.identity.clusterId));
+      this.backend.put('meta', META_MEMBER_ID, idBytes(this.identity.memberId));
+      await this.backend.commit();
+    });
     const ci = readConsistentIndex(this.backend);
     this.appliedIndex = Math.max(ci, snapshot.metadata.index);
     this.snapshotIndex = snapshot.metadata.index;
@@ -665,6 +693,7 @@ export class EtcdServer {
    */
   private async triggerSnapshot(): Promise<void> {
     const started = performance.now();
+    // The WAL before this index is about to be released: the database must hold it on disk.
     await this.backend.commit();
     const index = this.appliedIndex;
     const { storage, snapshotter, wal } = this.raftStorage;
