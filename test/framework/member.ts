@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { etcdctl } from './etcdctl.js';
 import { freePort } from './ports.js';
+import { startClusterMember, testClusterSize } from './cluster-member.js';
 
 export type TargetKind = 'cairn' | 'etcd';
 
@@ -349,6 +350,7 @@ function launch(spec: ProcessSpec): Promise<Member> {
 
 /** Starts Debian etcd 3.4 as a single-member cluster on free 127.0.0.1 ports. */
 export async function startEtcd(opts: StartOptions = {}): Promise<Member> {
+  if (testClusterSize() > 1) return startClusterMember('etcd', opts, testClusterSize());
   const name = opts.name ?? 'etcd-test';
   const [clientPort, peerPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const clientUrl = `http://127.0.0.1:${clientPort}`;
@@ -391,6 +393,7 @@ export async function startEtcd(opts: StartOptions = {}): Promise<Member> {
  */
 export async function startCairn(opts: StartOptions = {}): Promise<Member> {
   if (cairnTarget() === 'etcd') return startEtcd({ ...opts, name: opts.name ?? 'cairn-test' });
+  if (testClusterSize() > 1) return startClusterMember('cairn', opts, testClusterSize());
   if (!existsSync(CAIRN_JS)) {
     throw new Error(
       `cairn binary not found at ${CAIRN_JS}: build it (npm run build), ` +

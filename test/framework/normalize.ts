@@ -3,6 +3,7 @@
 // version strings, URLs/ports). Revisions, versions, counts, values, error texts and gRPC codes stay.
 import { etcdctl, type EtcdctlResult } from './etcdctl.js';
 import type { Member } from './member.js';
+import { testClusterSize } from './cluster-member.js';
 import { parseJson, parseTable, renderTable, splitStderr } from './output.js';
 
 export interface Identity {
@@ -15,6 +16,35 @@ export interface Identity {
   clusterId: string;
   /** raft_term of the response header (0 if absent) */
   raftTerm: number;
+  /** The other members of its cluster (CAIRN_TEST_CLUSTER_SIZE > 1), whose ids and URLs differ too. */
+  peers: PeerIdentity[];
+}
+
+export interface PeerIdentity {
+  memberId: string;
+  memberIdHex: string;
+  clientUrl: string;
+  hostPort: string;
+}
+
+/** The other members' ids and client URLs, from `member list -w json` (none for a single member). */
+async function peersOf(m: Member, self: string): Promise<PeerIdentity[]> {
+  if (testClusterSize() === 1) return [];
+  const r = await etcdctl(m.clientUrl, ['member', 'list', '-w', 'json']);
+  if (r.code !== 0) throw new Error(`member list -w json failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
+  const members = (parseJson(r.stdout) as { members?: { ID: number | string; clientURLs?: string[] }[] })
+    .members;
+  return (members ?? [])
+    .filter((p) => String(p.ID) !== self)
+    .map((p) => {
+      const clientUrl = p.clientURLs?.[0] ?? '';
+      return {
+        memberId: String(p.ID),
+        memberIdHex: BigInt(String(p.ID)).toString(16),
+        clientUrl,
+        hostPort: clientUrl === '' ? '' : new URL(clientUrl).host,
+      };
+    });
 }
 
 /**
@@ -39,6 +69,7 @@ export async function identityOf(m: Member): Promise<Identity> {
     memberIdHex: BigInt(memberId).toString(16),
     clusterId: String(header.cluster_id),
     raftTerm: typeof header.raft_term === 'number' ? header.raft_term : 0,
+    peers: await peersOf(m, memberId),
   };
 }
 
@@ -57,7 +88,18 @@ export class Normalizer {
     out = out.replace(new RegExp(`\\b${id.memberIdHex}\\b`, 'g'), '<member-id>');
     out = out.split(id.memberId).join('<member-id>');
     out = out.split(id.clusterId).join('<cluster-id>');
+    for (const p of id.peers) {
+      if (p.clientUrl !== '') out = out.split(p.clientUrl).join('<peer-client-url>');
+      if (p.hostPort !== '') out = out.split(p.hostPort).join('<peer-endpoint>');
+      out = out.replace(new RegExp(`\\b${p.memberIdHex}\\b`, 'g'), '<peer-member-id>');
+      out = out.split(p.memberId).join('<peer-member-id>');
+    }
     return out;
+  }
+
+  private memberId(v: unknown): unknown {
+    if (String(v) === this.id.memberId) return '<member-id>';
+    return this.id.peers.some((p) => p.memberId === String(v)) ? '<peer-member-id>' : v;
   }
 
   /** Normalises one line of simple (non-JSON, non-table) output. */
@@ -90,7 +132,10 @@ export class Normalizer {
     const id = this.id;
     if (Array.isArray(v)) {
       if (key === 'peerURLs') return ['<peer-urls>'];
-      return v.map((x) => this.json(x, key));
+      const items = v.map((x) => this.json(x, key));
+      // A cluster's members are listed by id, which differs between servers: compare them by name.
+      if (key === 'members') items.sort((a, b) => memberName(a).localeCompare(memberName(b)));
+      return items;
     }
     if (v !== null && typeof v === 'object') {
       const out: Record<string, unknown> = {};
@@ -103,7 +148,7 @@ export class Normalizer {
       case 'member_id':
       case 'leader':
       case 'ID':
-        return String(v) === id.memberId ? '<member-id>' : v;
+        return this.memberId(v);
       case 'raft_term':
       case 'raftTerm':
         return '<raft-term>';
@@ -146,6 +191,10 @@ export class Normalizer {
         }
       }),
     );
+    if (t.header.includes('PEER ADDRS')) {
+      const name = t.header.indexOf('NAME');
+      rows.sort((a, b) => (a[name] ?? '').localeCompare(b[name] ?? ''));
+    }
     return renderTable({ header: t.header, rows });
   }
 
@@ -167,11 +216,15 @@ export class Normalizer {
       }
     }
     // -w fields: the top-level header comes first; inner (txn response) headers print RaftTerm 0 on etcd.
-    return s
-      .split('\n')
-      .map((l) => this.simpleLine(l))
-      .join('\n')
-      .replace(/^"RaftTerm" : [1-9]\d*$/m, '"RaftTerm" : <raft-term>');
+    const lines = s.split('\n').map((l) => this.simpleLine(l));
+    // member list: one line per member in id order, which differs between servers; compare by name.
+    const members = lines.filter((l) => MEMBER_SIMPLE.test(l));
+    if (members.length > 1 && members.length === lines.filter((l) => l !== '').length) {
+      const byName = (l: string): string => l.split(', ')[2] ?? '';
+      members.sort((a, b) => byName(a).localeCompare(byName(b)));
+      return members.join('\n') + (s.endsWith('\n') ? '\n' : '');
+    }
+    return lines.join('\n').replace(/^"RaftTerm" : [1-9]\d*$/m, '"RaftTerm" : <raft-term>');
   }
 
   /** A canonical text of one etcdctl invocation's result (exit code, stdout, stderr). */
@@ -186,4 +239,10 @@ export class Normalizer {
       ...err.lines.map((l) => this.simpleLine(l)),
     ].join('\n');
   }
+}
+
+function memberName(v: unknown): string {
+  return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string'
+    ? (v as { name: string }).name
+    : '';
 }

@@ -823,7 +823,13 @@ describe('etcdctl endpoint and member', () => {
     assert.equal(j[0].Endpoint, m.clientUrl.replace('http://', ''));
     assert.deepEqual(s['header'], header(ids, 2));
     assert.match(String(s['version']), /^\d+\.\d+\.\d+/);
-    assert.equal(String(s['leader']), ids.memberId);
+    // Alone it leads; in a cluster (CAIRN_TEST_CLUSTER_SIZE) the framework talks to a follower.
+    if (ids.peers.length === 0) assert.equal(String(s['leader']), ids.memberId);
+    else
+      assert.ok(
+        ids.peers.some((p) => p.memberId === String(s['leader'])),
+        `leader ${String(s['leader'])}`,
+      );
     assert.equal(s['raftTerm'], ids.raftTerm);
     for (const f of ['dbSize', 'raftIndex', 'raftAppliedIndex', 'dbSizeInUse']) {
       assert.ok(Number.isInteger(s[f]) && (s[f] as number) > 0, `${f} = ${String(s[f])}`);
@@ -852,7 +858,7 @@ describe('etcdctl endpoint and member', () => {
     assert.equal(r.code, 0, r.describe());
     assert.equal(r.stderr, '', r.describe());
     const m1 =
-      /^(\S+), ([0-9a-f]+), (\S+), (\d+(?:\.\d+)? [kMGT]?B), true, false, (\d+), (\d+), (\d+), \n$/.exec(
+      /^(\S+), ([0-9a-f]+), (\S+), (\d+(?:\.\d+)? [kMGT]?B), (true|false), false, (\d+), (\d+), (\d+), \n$/.exec(
         r.stdout,
       );
     assert.ok(m1, `endpoint status line\n${r.describe()}`);
@@ -861,7 +867,9 @@ describe('etcdctl endpoint and member', () => {
       ids.memberIdHex,
       String(s['version']),
     ]);
-    assert.equal(Number(m1[5]), ids.raftTerm);
+    const isLeader = String(ids.peers.length === 0);
+    assert.equal(m1[5], isLeader);
+    assert.equal(Number(m1[6]), ids.raftTerm);
 
     const t = table(await ctl(['endpoint', 'status', '-w', 'table'], { bareEndpoint: true }));
     assert.deepEqual(t.header, [
@@ -886,7 +894,7 @@ describe('etcdctl endpoint and member', () => {
       ids.memberIdHex,
       String(s['version']),
       row[3],
-      'true',
+      String(ids.peers.length === 0),
       'false',
       String(ids.raftTerm),
       row[7],
@@ -898,7 +906,7 @@ describe('etcdctl endpoint and member', () => {
   it('member list (simple, json, table)', async () => {
     const j = expectJson(await ctl(['member', 'list', '-w', 'json'])) as {
       header: Record<string, unknown>;
-      members: { peerURLs: string[] }[];
+      members: { ID: unknown; peerURLs: string[] }[];
     };
     // MemberList's header carries no revision
     assert.deepEqual(j.header, {
@@ -906,23 +914,36 @@ describe('etcdctl endpoint and member', () => {
       member_id: u64(ids.memberId),
       raft_term: ids.raftTerm,
     });
-    assert.equal(j.members.length, 1);
-    const peers = j.members[0]!.peerURLs;
+    // One member, or (CAIRN_TEST_CLUSTER_SIZE) this one and its peers, by id.
+    assert.equal(j.members.length, 1 + ids.peers.length);
+    const self = j.members.find((x) => String(x.ID) === ids.memberId);
+    assert.ok(self !== undefined, 'this member is listed');
+    const peers = self.peerURLs;
     assert.ok(Array.isArray(peers) && peers.length >= 1, `peerURLs ${JSON.stringify(peers)}`);
-    assert.deepEqual(j.members, [
-      { ID: u64(ids.memberId), name: 'conf-ep', peerURLs: peers, clientURLs: [m.clientUrl] },
-    ]);
+    assert.deepEqual(self, {
+      ID: u64(ids.memberId),
+      name: m.name,
+      peerURLs: peers,
+      clientURLs: [m.clientUrl],
+    });
+    for (const p of ids.peers) assert.ok(j.members.some((x) => String(x.ID) === p.memberId));
 
-    expectOk(
-      await ctl(['member', 'list']),
-      `${ids.memberIdHex}, started, conf-ep, ${peers.join(',')}, ${m.clientUrl}, false\n`,
+    const simple = await ctl(['member', 'list']);
+    assert.equal(simple.code, 0, simple.describe());
+    const lines = simple.stdout.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 1 + ids.peers.length);
+    assert.ok(
+      lines.includes(`${ids.memberIdHex}, started, ${m.name}, ${peers.join(',')}, ${m.clientUrl}, false`),
+      simple.describe(),
     );
 
     const t = table(await ctl(['member', 'list', '-w', 'table']));
     assert.deepEqual(t.header, ['ID', 'STATUS', 'NAME', 'PEER ADDRS', 'CLIENT ADDRS', 'IS LEARNER']);
-    assert.deepEqual(t.rows, [
-      [ids.memberIdHex, 'started', 'conf-ep', peers.join(','), m.clientUrl, 'false'],
-    ]);
+    assert.equal(t.rows.length, 1 + ids.peers.length);
+    assert.deepEqual(
+      t.rows.find((r) => r[0] === ids.memberIdHex),
+      [ids.memberIdHex, 'started', m.name, peers.join(','), m.clientUrl, 'false'],
+    );
   });
 
   it('the metrics listener serves /health and /metrics', async () => {
