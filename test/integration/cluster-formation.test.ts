@@ -30,7 +30,10 @@ for (const size of [3, 5]) {
       const statuses = await Promise.all(c.members.map((m) => m.status()));
       const clusterIds = new Set<string>();
       for (const [i, s] of statuses.entries()) {
-        assert.ok(typeof s === 'object', `${c.members[i]!.name}: endpoint status failed: ${String(s)}`);
+        assert.ok(
+          typeof s === 'object',
+          `${c.members[i]!.name}: endpoint status failed: ${JSON.stringify(s)}`,
+        );
         assert.equal(s.leader, leader.id, `${c.members[i]!.name} sees another leader`);
         assert.equal(s.isLearner, false);
         clusterIds.add(s.clusterId);

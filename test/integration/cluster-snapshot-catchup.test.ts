@@ -42,7 +42,10 @@ describe('cluster: a follower down past log compaction catches up by snapshot', 
         Array.from({ length: CONCURRENCY }, async () => {
           while (next < WRITES) {
             const n = next++;
-            await client.put(`snap/${String(n).padStart(6, '0')}`).value(`v${n}`).exec();
+            await client
+              .put(`snap/${String(n).padStart(6, '0')}`)
+              .value(`v${n}`)
+              .exec();
           }
         }),
       );
@@ -57,13 +60,20 @@ describe('cluster: a follower down past log compaction catches up by snapshot', 
 
     // The follower got there through a snapshot, not by replaying entries the leader no longer has.
     const received = await follower.metricSum('etcd_network_snapshot_receive_success');
-    assert.ok(received >= 1, `follower received no snapshot (etcd_network_snapshot_receive_success = ${received})`);
+    assert.ok(
+      received >= 1,
+      `follower received no snapshot (etcd_network_snapshot_receive_success = ${received})`,
+    );
 
     // Its own data is complete: a serializable (local) range's total count (etcd reports it despite --limit).
     const r = await follower.ctl(['get', 'snap/', '--prefix', '--limit=1', '--consistency=s', '-w', 'json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { count: number }).count, WRITES + 1);
-    const last = await follower.ctl(['get', `snap/${String(WRITES - 1).padStart(6, '0')}`, '--print-value-only']);
+    const last = await follower.ctl([
+      'get',
+      `snap/${String(WRITES - 1).padStart(6, '0')}`,
+      '--print-value-only',
+    ]);
     assert.equal(last.stdout, `v${WRITES - 1}\n`);
   });
 });

@@ -44,7 +44,14 @@ async function write(via: ClusterMember[], prefix: string, n: number): Promise<v
   const client = kvClient(via);
   try {
     for (let i = 0; i < n; i += 25) {
-      await Promise.all(Array.from({ length: 25 }, (_, j) => client.put(`${prefix}${i + j}`).value('v').exec()));
+      await Promise.all(
+        Array.from({ length: 25 }, (_, j) =>
+          client
+            .put(`${prefix}${i + j}`)
+            .value('v')
+            .exec(),
+        ),
+      );
     }
   } finally {
     client.close();
@@ -57,60 +64,75 @@ describe('cluster: WAL repair and corruption', () => {
     await cluster?.stop();
   });
 
-  it('a torn last record is repaired; a flipped byte mid-log refuses start', { timeout: 120_000 }, async (t) => {
-    cluster = await startCluster({ size: 3 });
-    const c = cluster;
-    const leader = await c.leader();
-    const follower = c.members.find((m) => m !== leader)!;
-    const others = c.members.filter((m) => m !== follower);
-    await write(c.members, 'wal/a', 200);
-    await c.waitConverged();
-    await follower.stop(); // SIGTERM: a clean stop, then damage the files
+  it(
+    'a torn last record is repaired; a flipped byte mid-log refuses start',
+    { timeout: 120_000 },
+    async (t) => {
+      cluster = await startCluster({ size: 3 });
+      const c = cluster;
+      const leader = await c.leader();
+      const follower = c.members.find((m) => m !== leader)!;
+      const others = c.members.filter((m) => m !== follower);
+      await write(c.members, 'wal/a', 200);
+      await c.waitConverged();
+      await follower.stop(); // SIGTERM: a clean stop, then damage the files
 
-    // 1. Torn tail: cut the last 3 bytes of the last record of the last segment.
-    const segs = await segments(follower);
-    const last = segs[segs.length - 1]!;
-    const lastFrames = frames(await readFile(last));
-    assert.ok(lastFrames.length > 2, `only ${lastFrames.length} records in ${last}`);
-    const tail = lastFrames[lastFrames.length - 1]!;
-    await truncate(last, tail.end - 3);
-    t.diagnostic(`${segs.length} segment(s); truncated ${last} to ${tail.end - 3} bytes (${lastFrames.length} records)`);
+      // 1. Torn tail: cut the last 3 bytes of the last record of the last segment.
+      const segs = await segments(follower);
+      const last = segs[segs.length - 1]!;
+      const lastFrames = frames(await readFile(last));
+      assert.ok(lastFrames.length > 2, `only ${lastFrames.length} records in ${last}`);
+      const tail = lastFrames[lastFrames.length - 1]!;
+      await truncate(last, tail.end - 3);
+      t.diagnostic(
+        `${segs.length} segment(s); truncated ${last} to ${tail.end - 3} bytes (${lastFrames.length} records)`,
+      );
 
-    await write(others, 'wal/b', 100); // progress it has to catch up on
-    await follower.restart(); // waits for endpoint health: it serves linearizable reads again
-    await c.waitConverged(c.members, 30_000);
-    const b = await follower.ctl(['get', 'wal/b99', '--print-value-only']);
-    assert.equal(b.stdout, 'v\n', b.stderr);
-    // It says so (etcd: "repairing" / "repaired WAL", error "unexpected EOF"; cairn: "repairing a torn write").
-    const restartLog = follower.logs().split('--- [framework] start #2')[1] ?? '';
-    const repairLog = restartLog.split('\n').filter((l) => /repair/i.test(l));
-    assert.ok(repairLog.length > 0, 'the restarted member does not log a WAL repair');
-    t.diagnostic(`repair log: ${repairLog.slice(0, 3).join(' | ')}`);
+      await write(others, 'wal/b', 100); // progress it has to catch up on
+      await follower.restart(); // waits for endpoint health: it serves linearizable reads again
+      await c.waitConverged(c.members, 30_000);
+      const b = await follower.ctl(['get', 'wal/b99', '--print-value-only']);
+      assert.equal(b.stdout, 'v\n', b.stderr);
+      // It says so (etcd: "repairing" / "repaired WAL", error "unexpected EOF"; cairn: "repairing a torn write").
+      const restartLog = follower.logs().split('--- [framework] start #2')[1] ?? '';
+      const repairLog = restartLog.split('\n').filter((l) => /repair/i.test(l));
+      assert.ok(repairLog.length > 0, 'the restarted member does not log a WAL repair');
+      t.diagnostic(`repair log: ${repairLog.slice(0, 3).join(' | ')}`);
 
-    // 2. Mid-log corruption: flip the last data byte of a record in the middle of the first segment.
-    await follower.stop();
-    const first = (await segments(follower))[0]!;
-    const buf = await readFile(first);
-    const fs = frames(buf);
-    const candidates = fs.slice(Math.floor(fs.length / 3), fs.length - 2).filter((f) => f.dataLen > 16);
-    assert.ok(candidates.length > 0, `no record in the middle of ${first} to corrupt (${fs.length} records)`);
-    const victim = candidates[Math.floor(candidates.length / 2)]!;
-    const at = victim.offset + 8 + victim.dataLen - 1;
-    buf[at] = buf[at]! ^ 0xff;
-    await writeFile(first, buf);
-    t.diagnostic(`flipped byte ${at} of ${first} (record ${fs.indexOf(victim)} of ${fs.length})`);
+      // 2. Mid-log corruption: flip the last data byte of a record in the middle of the first segment.
+      await follower.stop();
+      const first = (await segments(follower))[0]!;
+      const buf = await readFile(first);
+      const fs = frames(buf);
+      const candidates = fs.slice(Math.floor(fs.length / 3), fs.length - 2).filter((f) => f.dataLen > 16);
+      assert.ok(
+        candidates.length > 0,
+        `no record in the middle of ${first} to corrupt (${fs.length} records)`,
+      );
+      const victim = candidates[Math.floor(candidates.length / 2)]!;
+      const at = victim.offset + 8 + victim.dataLen - 1;
+      buf[at] = buf[at]! ^ 0xff;
+      await writeFile(first, buf);
+      t.diagnostic(`flipped byte ${at} of ${first} (record ${fs.indexOf(victim)} of ${fs.length})`);
 
-    await follower.restart({ waitReady: false });
-    assert.ok(await follower.waitExit(20_000), 'a member with a corrupt WAL must not keep running');
-    const exit = follower.exitStatus!;
-    assert.notEqual(exit.code, 0, `exit status ${JSON.stringify(exit)}`);
-    // etcd echoes its config at start, which contains "initial-corrupt-check": not a diagnosis, ignored.
-    const startLog = (follower.logs().split('--- [framework] start #3')[1] ?? '').replace(/corrupt-check/g, '');
-    const fatal = startLog.split('\n').filter((l) => /wal/i.test(l) && /crc|corrupt/i.test(l));
-    assert.ok(fatal.length > 0, `the refusal does not name the cause (WAL, crc/corrupt):\n${startLog.slice(-3000)}`);
-    t.diagnostic(`exit ${JSON.stringify(exit)}; ${fatal.slice(0, 2).join(' | ')}`);
+      await follower.restart({ waitReady: false });
+      assert.ok(await follower.waitExit(20_000), 'a member with a corrupt WAL must not keep running');
+      const exit = follower.exitStatus!;
+      assert.notEqual(exit.code, 0, `exit status ${JSON.stringify(exit)}`);
+      // etcd echoes its config at start, which contains "initial-corrupt-check": not a diagnosis, ignored.
+      const startLog = (follower.logs().split('--- [framework] start #3')[1] ?? '').replace(
+        /corrupt-check/g,
+        '',
+      );
+      const fatal = startLog.split('\n').filter((l) => /wal/i.test(l) && /crc|corrupt/i.test(l));
+      assert.ok(
+        fatal.length > 0,
+        `the refusal does not name the cause (WAL, crc/corrupt):\n${startLog.slice(-3000)}`,
+      );
+      t.diagnostic(`exit ${JSON.stringify(exit)}; ${fatal.slice(0, 2).join(' | ')}`);
 
-    // The two others still form a quorum.
-    assert.equal((await leader.ctl(['put', 'wal/after', 'ok'])).code, 0);
-  });
+      // The two others still form a quorum.
+      assert.equal((await leader.ctl(['put', 'wal/after', 'ok'])).code, 0);
+    },
+  );
 });
