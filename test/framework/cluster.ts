@@ -417,7 +417,9 @@ class ProcessCluster implements Cluster {
       const unanimous = leaders.size === 1 && statuses.every((s) => typeof s !== 'string');
       if (found !== undefined && (!agree || unanimous)) return found;
       if (Date.now() > deadline) {
-        throw new Error(`no leader${agree ? ' agreed on by every member' : ''} within ${timeoutMs} ms: ${last}`);
+        throw new Error(
+          `no leader${agree ? ' agreed on by every member' : ''} within ${timeoutMs} ms: ${last}`,
+        );
       }
       await sleep(50);
     }
@@ -494,7 +496,7 @@ class ProcessCluster implements Cluster {
   async isolate(m: ClusterMember, on: boolean): Promise<void> {
     if (this.kind !== 'cairn') {
       throw new Error(
-        'isolate() needs cairn\'s partition failpoint (CAIRN_FAILPOINTS=1); etcd has none — use pause()/resume() (SIGSTOP/SIGCONT) there',
+        "isolate() needs cairn's partition failpoint (CAIRN_FAILPOINTS=1); etcd has none — use pause()/resume() (SIGSTOP/SIGCONT) there",
       );
     }
     const res = await fetch(`${m.metricsUrl}/debug/failpoints/isolate`, {
@@ -519,7 +521,9 @@ class ProcessCluster implements Cluster {
         return first;
       }
       if (Date.now() > deadline) {
-        const seen = hs.map((h, i) => `${ms[i]!.name}: ${typeof h === 'string' ? h.slice(-300) : JSON.stringify(h)}`);
+        const seen = hs.map(
+          (h, i) => `${ms[i]!.name}: ${typeof h === 'string' ? h.slice(-300) : JSON.stringify(h)}`,
+        );
         throw new Error(`members did not converge within ${timeoutMs} ms:\n${seen.join('\n')}`);
       }
       await sleep(200);
