@@ -96,7 +96,10 @@ describe('cluster: WAL repair and corruption', () => {
       // It says so (etcd: "repairing" / "repaired WAL", error "unexpected EOF"; cairn: "repairing a torn write").
       const restartLog = follower.logs().split('--- [framework] start #2')[1] ?? '';
       const repairLog = restartLog.split('\n').filter((l) => /repair/i.test(l));
-      assert.ok(repairLog.length > 0, 'the restarted member does not log a WAL repair');
+      assert.ok(
+        repairLog.length > 0,
+        `the restarted member does not log a WAL repair:\n${restartLog.slice(0, 4000)}`,
+      );
       t.diagnostic(`repair log: ${repairLog.slice(0, 3).join(' | ')}`);
 
       // 2. Mid-log corruption: flip the last data byte of a record in the middle of the first segment.
