@@ -1,4 +1,10 @@
-import { connect, constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import {
+  connect,
+  constants,
+  type ClientHttp2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { EtcdError, type EtcdErrorCode } from '../errors.js';
 
 /**
@@ -9,6 +15,7 @@ import { EtcdError, type EtcdErrorCode } from '../errors.js';
  *                                   --initial-cluster-state=existing learns the cluster
  *   POST /members/promote/<id>    → MemberPromote, forwarded by a follower to the leader
  *   POST /leases/renew            body {id}        → {ttl}: keep-alives, forwarded to the leader
+ *                                 (lease ids are int64 in decimal; member ids are hex)
  *   POST /leases/timetolive       body {id, keys}  → the leader's view of a lease
  *
  * Bodies are JSON; ids are hex strings. A failure is {error: <EtcdErrorCode>, message} with status 500,
@@ -71,19 +78,26 @@ export function callPeerApi(
   timeoutMs: number,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const session = connect(baseUrl);
+    const session = sessionTo(baseUrl);
     let settled = false;
     const finish = (err: Error | undefined, value?: unknown): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      // Closed on a later turn: destroying a session from inside its own callbacks can spin Node 20.
-      setImmediate(() => session.destroy());
-      if (err !== undefined) reject(err);
-      else resolve(value);
+      session.off('error', onSessionError);
+      // A failed call drops the session (closed on a later turn: destroying a session from inside its
+      // own callbacks can spin Node 20); a good one stays for the next call (keep-alives are frequent).
+      if (err !== undefined) {
+        forget(baseUrl, session);
+        setImmediate(() => session.destroy());
+        reject(err);
+      } else {
+        resolve(value);
+      }
     };
     const timer = setTimeout(() => finish(new Error(`peer ${baseUrl}${path}: timed out`)), timeoutMs);
-    session.on('error', (err: Error) => finish(new Error(`peer ${baseUrl}${path}: ${err.message}`)));
+    const onSessionError = (err: Error): void => finish(new Error(`peer ${baseUrl}${path}: ${err.message}`));
+    session.on('error', onSessionError);
     const req = session.request({ ':method': method, ':path': path, 'content-type': 'application/json' });
     req.on('error', (err: Error) => finish(new Error(`peer ${baseUrl}${path}: ${err.message}`)));
     let status = 0;
@@ -116,3 +130,31 @@ export function callPeerApi(
 }
 
 const PEER_API_BODY_MAX = 64 * 1024;
+
+/** One HTTP/2 session per peer URL, reused by calls until it fails or closes. */
+const sessions = new Map<string, ClientHttp2Session>();
+
+function sessionTo(baseUrl: string): ClientHttp2Session {
+  const cached = sessions.get(baseUrl);
+  if (cached !== undefined && !cached.closed && !cached.destroyed) return cached;
+  const session = connect(baseUrl);
+  session.on('error', () => forget(baseUrl, session));
+  session.once('close', () => forget(baseUrl, session));
+  // An idle cached session must not keep the process alive.
+  session.unref();
+  sessions.set(baseUrl, session);
+  return session;
+}
+
+function forget(baseUrl: string, session: ClientHttp2Session): void {
+  if (sessions.get(baseUrl) === session) sessions.delete(baseUrl);
+}
+
+/** Closes every cached session (the member stops). */
+export function closePeerApiSessions(): void {
+  const all = [...sessions.values()];
+  sessions.clear();
+  setImmediate(() => {
+    for (const s of all) s.destroy();
+  });
+}

@@ -98,7 +98,7 @@ import type {
   LeaseTimeToLiveResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { IdGenerator } from './id-generator.js';
-import { callPeerApi, PEER_API_PREFIXES, servePeerApi } from './peer-api.js';
+import { callPeerApi, closePeerApiSessions, PEER_API_PREFIXES, servePeerApi } from './peer-api.js';
 import { RaftNode } from './raft-node.js';
 import type { RaftStorage } from './raft-storage.js';
 import { decodeRaftRequest, encodeRaftRequest, type RaftRequestBody } from './raft-request.js';
@@ -1065,11 +1065,11 @@ export class EtcdServer {
     const b = (body ?? {}) as { id?: string; keys?: boolean };
     if (method === 'POST' && path === '/leases/renew' && typeof b.id === 'string') {
       if (!this.isLeader()) throw new EtcdError('ErrNotLeader');
-      return { ttl: this.lessorValue.renew(BigInt('0x' + b.id)) ?? 0 };
+      return { ttl: this.lessorValue.renew(parseLeaseId(b.id)) ?? 0 };
     }
     if (method === 'POST' && path === '/leases/timetolive' && typeof b.id === 'string') {
       if (!this.isLeader()) throw new EtcdError('ErrNotLeader');
-      const info = this.lessorValue.lookup(BigInt('0x' + b.id), b.keys === true);
+      const info = this.lessorValue.lookup(parseLeaseId(b.id), b.keys === true);
       if (info === undefined) return { found: false };
       return {
         found: true,
@@ -1113,6 +1113,7 @@ export class EtcdServer {
     this.readIndexer.stop();
     await this.raftNode.stop();
     await this.transport.stop();
+    closePeerApiSessions();
     this.wait.cancelAll(new EtcdError('ErrStopped'));
     await this.snapshotting;
     await this.backend.close();
@@ -1156,7 +1157,7 @@ export class EtcdServer {
       const ttl = this.lessorValue.renew(id);
       return { header, ID: id, TTL: BigInt(ttl ?? 0) };
     }
-    const answer = (await this.callLeader('/leases/renew', { id: hex(id) })) as { ttl?: number };
+    const answer = (await this.callLeader('/leases/renew', { id: id.toString() })) as { ttl?: number };
     return { header, ID: id, TTL: BigInt(answer.ttl ?? 0) };
   }
 
@@ -1176,7 +1177,7 @@ export class EtcdServer {
         keys: info.keys,
       };
     }
-    const a = (await this.callLeader('/leases/timetolive', { id: hex(r.ID), keys: r.keys })) as {
+    const a = (await this.callLeader('/leases/timetolive', { id: r.ID.toString(), keys: r.keys })) as {
       found?: boolean;
       ttl?: number;
       grantedTtl?: number;
@@ -1418,6 +1419,12 @@ function parseMemberUrls(urls: string[]): string[] {
 function readConsistentIndex(backend: Backend): number {
   const ci = backend.get('meta', Buffer.from('consistent_index'));
   return ci === undefined ? 0 : Number(ci.readBigUInt64BE());
+}
+
+/** A lease id (int64, decimal) from a peer API body; anything else is a bad request. */
+function parseLeaseId(s: string): bigint {
+  if (!/^-?\d{1,20}$/.test(s)) throw new Error(`bad lease id ${JSON.stringify(s)}`);
+  return BigInt(s);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
