@@ -450,7 +450,7 @@ class ProcessCluster implements Cluster {
     if (r.code !== 0) throw new Error(`member add ${name} failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
     // etcdctl prints the environment the new member needs, e.g. ETCD_INITIAL_CLUSTER="a=http://..,b=..".
     const ic = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
-    const id = /Member ([0-9a-f]+) added/.exec(r.stdout)?.[1];
+    const id = /Member +([0-9a-f]+) added/.exec(r.stdout)?.[1];
     if (ic === undefined || id === undefined) throw new Error(`unexpected member add output: ${r.stdout}`);
     const member = await this.makeMember(name, ports, ic, 'existing', opts.learner === true);
     member.id = BigInt(`0x${id}`).toString();

@@ -88,8 +88,9 @@ describe('cluster: learners, promote, remove', () => {
         await new Promise((r) => setTimeout(r, 250));
         promoted = await c.promote(learner);
       }
+      // etcdctl prints ids with %16x: space-padded when shorter than 16 hex digits.
       assert.equal(promoted.code, 0, `promote of a caught-up learner: ${promoted.stderr}`);
-      assert.match(promoted.stdout, /^Member [0-9a-f]+ promoted in cluster [0-9a-f]+\n$/);
+      assert.match(promoted.stdout, /^Member +[0-9a-f]+ promoted in cluster +[0-9a-f]+\n$/);
       list = await c.memberList(c.members[1]!);
       assert.equal(list.find((m) => m.name === 'learner1')?.isLearner, false);
       // A voter now: linearizable reads and writes through it work.
@@ -113,7 +114,7 @@ describe('cluster: learners, promote, remove', () => {
       // Remove a running voter (the promoted learner): the cluster is 3 voters again, the member exits.
       const removed = await c.removeMember(learner);
       assert.equal(removed.code, 0, `member remove: ${removed.stderr}`);
-      assert.match(removed.stdout, /^Member [0-9a-f]+ removed from cluster +[0-9a-f]+\n$/);
+      assert.match(removed.stdout, /^Member +[0-9a-f]+ removed from cluster +[0-9a-f]+\n$/);
       for (const m of c.members.slice(0, 3)) {
         const names = (await c.memberList(m)).map((x) => x.name).sort();
         assert.deepEqual(names, ['m0', 'm1', 'm2'], `member list via ${m.name} after removals`);
