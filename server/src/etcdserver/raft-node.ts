@@ -3,7 +3,7 @@ import type { RaftConfig } from '../raft/config.js';
 import { RaftError } from '../raft/errors.js';
 import type { MemoryStorage } from '../raft/memory-storage.js';
 import { RawNode } from '../raft/raw-node.js';
-import type { ReadState, SoftState } from '../raft/ready.js';
+import { StateType, type ReadState, type SoftState } from '../raft/ready.js';
 import type { Rng } from '../raft/rng.js';
 import type { Status } from '../raft/status.js';
 import type { ConfChange, ConfChangeV2, Entry, HardState, Message, Snapshot } from '../raftpb/types.js';
@@ -58,6 +58,8 @@ export class RaftNode {
   private running = false;
   private scheduled = false;
   private stopped = false;
+  /** Whether the last soft state said leader (decides whether messages may go out before persisting). */
+  private leading = false;
   /** Settles when the current Ready is done (for stop()). */
   private loop: Promise<void> = Promise.resolve();
 
@@ -184,7 +186,16 @@ export class RaftNode {
   private async handleReady(): Promise<void> {
     const rd = this.rawNode.ready();
     const { wal, snapshotter, storage } = this.opts;
-    if (rd.softState !== undefined) this.opts.app.onSoftState?.(rd.softState);
+    if (rd.softState !== undefined) {
+      this.leading = rd.softState.raftState === StateType.StateLeader;
+      this.opts.app.onSoftState?.(rd.softState);
+    }
+    // A leader may send before its own write is durable (Raft thesis §10.2.1, as etcd does): its
+    // entries count toward a quorum only through the followers' acknowledgements of what they persisted,
+    // and it applies nothing before this Ready's persistence below. Followers and candidates must
+    // persist first: their messages (acks, votes) promise what is on their disk.
+    const early = this.leading && rd.messages.length > 0;
+    if (early) this.opts.send(rd.messages);
     if (rd.hardState !== undefined) this.opts.app.onHardState?.(rd.hardState);
     // 1. Persist: the snapshot first (file, then its WAL record), then entries and hard state.
     if (rd.snapshot !== undefined) {
@@ -200,7 +211,7 @@ export class RaftNode {
     if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
     storage.append(rd.entries);
     // 2. Send: everything the messages promise is durable now.
-    if (rd.messages.length > 0) this.opts.send(rd.messages);
+    if (!early && rd.messages.length > 0) this.opts.send(rd.messages);
     if (rd.readStates.length > 0) this.opts.app.onReadStates?.(rd.readStates);
     // 3. Apply, in order.
     if (rd.snapshot !== undefined || rd.committedEntries.length > 0) {
