@@ -17,10 +17,10 @@ export function clusterService(
 ): Pick<ClusterServer, 'memberList' | 'memberAdd' | 'memberRemove' | 'memberUpdate' | 'memberPromote'> &
   UntypedServiceImplementation {
   return {
-    memberAdd: unary(ctx, SERVICE, 'MemberAdd', (r) => server.memberAdd(r)),
-    memberRemove: unary(ctx, SERVICE, 'MemberRemove', (r) => server.memberRemove(r)),
-    memberUpdate: unary(ctx, SERVICE, 'MemberUpdate', (r) => server.memberUpdate(r)),
-    memberPromote: unary(ctx, SERVICE, 'MemberPromote', (r) => server.memberPromote(r)),
-    memberList: unary(ctx, SERVICE, 'MemberList', (r) => server.memberList(r.linearizable)),
+    memberAdd: unary(ctx, SERVICE, 'MemberAdd', (r) => server.membership.memberAdd(r)),
+    memberRemove: unary(ctx, SERVICE, 'MemberRemove', (r) => server.membership.memberRemove(r)),
+    memberUpdate: unary(ctx, SERVICE, 'MemberUpdate', (r) => server.membership.memberUpdate(r)),
+    memberPromote: unary(ctx, SERVICE, 'MemberPromote', (r) => server.membership.memberPromote(r)),
+    memberList: unary(ctx, SERVICE, 'MemberList', (r) => server.membership.memberList(r.linearizable)),
   };
 }

@@ -23,6 +23,6 @@ export function maintenanceService(
     hashKv: unary(ctx, SERVICE, 'HashKV', (r) => server.hashKV(r)),
     defragment: unary(ctx, SERVICE, 'Defragment', () => server.defragment()),
     snapshot: snapshotHandler(ctx, server),
-    moveLeader: unary(ctx, SERVICE, 'MoveLeader', (r) => server.moveLeader(r)),
+    moveLeader: unary(ctx, SERVICE, 'MoveLeader', (r) => server.membership.moveLeader(r)),
   };
 }

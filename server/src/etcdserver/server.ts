@@ -22,18 +22,6 @@ import type {
   CompactionResponse,
   DeleteRangeRequest,
   DeleteRangeResponse,
-  Member as PbMember,
-  MemberAddRequest,
-  MemberAddResponse,
-  MemberListResponse,
-  MemberPromoteRequest,
-  MemberPromoteResponse,
-  MemberRemoveRequest,
-  MemberRemoveResponse,
-  MemberUpdateRequest,
-  MemberUpdateResponse,
-  MoveLeaderRequest,
-  MoveLeaderResponse,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -48,7 +36,6 @@ import { StateType, type SoftState } from '../raft/ready.js';
 import { Prng } from '../raft/rng.js';
 import { decodeConfChange, decodeConfChangeV2 } from '../raftpb/codec.js';
 import {
-  ConfChangeType,
   EntryType,
   MessageType,
   NONE,
@@ -70,14 +57,8 @@ import { newServerMetrics } from './metrics.js';
 import type { ServerMetrics } from './metrics.js';
 import { rangeResponse, txnResponse } from './responses.js';
 import { CAIRN_VERSION, ETCD_VERSION_EMULATED } from './version.js';
-import { canonicalUrl, computeMemberId, type Member } from './membership/member.js';
-import {
-  decodeMember,
-  encodeMember,
-  loadMembership,
-  saveMember,
-  saveRemoved,
-} from './membership/backend-store.js';
+import { canonicalUrl } from './membership/member.js';
+import { encodeMember, loadMembership, saveMember, saveRemoved } from './membership/backend-store.js';
 import type { MembershipChange, RaftCluster } from './membership/cluster.js';
 import { bootstrapMember } from './member-bootstrap.js';
 import { Compactor } from './compactor.js';
@@ -98,6 +79,16 @@ import type {
   LeaseTimeToLiveResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { IdGenerator } from './id-generator.js';
+import { membershipChange } from './membership/conf-change.js';
+import { MembershipOps } from './membership-ops.js';
+import {
+  LEASE_OVERHEAD_BYTES,
+  internalRequestBytes,
+  isTxnSerializable,
+  learnerMayServe,
+  putCost,
+  txnCost,
+} from './request-rules.js';
 import { callPeerApi, closePeerApiSessions, PEER_API_PREFIXES, servePeerApi } from './peer-api.js';
 import { RaftNode } from './raft-node.js';
 import type { RaftStorage } from './raft-storage.js';
@@ -122,8 +113,6 @@ const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000;
 const READ_INDEX_RETRY_MS = 500;
 /** An apply slower than this is logged (etcd's warnApplyDuration). */
 const SLOW_APPLY_MS = 100;
-/** etcd's readyPercent: a learner may be promoted once its log matches 90% of the leader's. */
-const LEARNER_READY_PERCENT = 0.9;
 /** How long a member without a leader keeps hasleader streams open (etcd: 3 election timeouts). */
 const NO_LEADER_STREAM_ELECTIONS = 3;
 /** Snapshot files kept in the snap dir (etcd --max-snapshots). */
@@ -262,6 +251,25 @@ export class EtcdServer {
       logger: logger.child({ component: 'raft' }),
     });
     this.raftStorage = raft;
+    this.membership = new MembershipOps({
+      cluster,
+      config,
+      memberId: identity.memberId,
+      logger,
+      requestTimeoutMs: this.requestTimeoutMs,
+      checkRunning: () => this.checkRunning(),
+      isLeader: () => this.isLeader(),
+      leader: () => this.lead,
+      header: (rev) => this.header(rev),
+      readRev: () => this.store.readRev,
+      nextId: () => this.idGen.next(),
+      proposeAndWait: (id, propose) => this.proposeAndWait(id, propose),
+      proposeConfChange: (cc) => this.raftNode.proposeConfChange(cc),
+      transferLeader: (to) => this.raftNode.transferLeader(to),
+      progress: () => this.raftNode.status().progress,
+      linearizableRead: () => this.linearizableRead(),
+      callLeader: (path, body) => this.callLeader(path, body),
+    });
     this.readIndexer = new ReadIndexer({
       readIndex: (ctx) => this.raftNode.readIndex(ctx),
       waitApplied: (index) => this.applied.wait(index),
@@ -799,7 +807,7 @@ export class EtcdServer {
    */
   checkRequest(method: string, request: unknown, requireLeader: boolean): void {
     this.checkRunning();
-    if (this.isLearner() && !learnerMaySERVE(method, request))
+    if (this.isLearner() && !learnerMayServe(method, request))
       throw new EtcdError('ErrNotSupportedForLearner');
     if (requireLeader && this.lead === NONE) throw new EtcdError('ErrNoLeader');
   }
@@ -894,148 +902,8 @@ export class EtcdServer {
     return (await this.propose({ alarm: r })).response as AlarmResponse;
   }
 
-  // ---- membership (the Cluster service) -------------------------------------------------------------
-
-  private toPbMember(m: Member): PbMember {
-    return {
-      ID: m.id,
-      name: m.name,
-      peerURLs: [...m.peerURLs],
-      clientURLs: [...m.clientURLs],
-      isLearner: m.isLearner,
-    };
-  }
-
-  /** The members, as Cluster headers carry them (no revision, as etcd). */
-  members(): PbMember[] {
-    return this.cluster.members().map((m) => this.toPbMember(m));
-  }
-
-  private clusterHeader(): ResponseHeader {
-    return { ...this.header(0), revision: 0n };
-  }
-
-  /** MemberList is linearizable (etcd 3.5+): it reflects every change applied before it was asked. */
-  async memberList(linearizable: boolean): Promise<MemberListResponse> {
-    this.checkRunning();
-    if (linearizable) await this.linearizableRead();
-    return { header: this.clusterHeader(), members: this.members() };
-  }
-
-  async memberAdd(r: MemberAddRequest): Promise<MemberAddResponse> {
-    this.checkRunning();
-    const peerURLs = parseMemberUrls(r.peerURLs);
-    const member: Member = {
-      id: computeMemberId(peerURLs, '', Date.now() / 1000),
-      name: '',
-      peerURLs,
-      clientURLs: [],
-      isLearner: r.isLearner,
-    };
-    if (this.config.strictReconfigCheck && !r.isLearner && !this.cluster.isReadyToAddVoter()) {
-      throw new EtcdError('ErrMemberNotEnoughStarted');
-    }
-    this.cluster.validate({ type: 'add', member });
-    await this.proposeConfChange({
-      type: r.isLearner ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode,
-      nodeId: member.id,
-      context: encodeMember(member),
-      id: this.idGen.next(),
-    });
-    return { header: this.clusterHeader(), member: this.toPbMember(member), members: this.members() };
-  }
-
-  async memberRemove(r: MemberRemoveRequest): Promise<MemberRemoveResponse> {
-    this.checkRunning();
-    this.cluster.validate({ type: 'remove', id: r.ID });
-    const m = this.cluster.member(r.ID);
-    if (this.config.strictReconfigCheck && m !== undefined && !m.isLearner) {
-      if (!this.cluster.isReadyToRemoveVoter(r.ID)) throw new EtcdError('ErrMemberNotEnoughStarted');
-    }
-    await this.proposeConfChange({
-      type: ConfChangeType.ConfChangeRemoveNode,
-      nodeId: r.ID,
-      context: new Uint8Array(0),
-      id: this.idGen.next(),
-    });
-    return { header: this.clusterHeader(), members: this.members() };
-  }
-
-  async memberUpdate(r: MemberUpdateRequest): Promise<MemberUpdateResponse> {
-    this.checkRunning();
-    const peerURLs = parseMemberUrls(r.peerURLs);
-    this.cluster.validate({ type: 'update', id: r.ID, peerURLs });
-    const current = this.cluster.member(r.ID)!;
-    await this.proposeConfChange({
-      type: ConfChangeType.ConfChangeUpdateNode,
-      nodeId: r.ID,
-      context: encodeMember({ ...current, peerURLs }),
-      id: this.idGen.next(),
-    });
-    return { header: this.clusterHeader(), members: this.members() };
-  }
-
-  /**
-   * MemberPromote: only the leader knows how far a learner has replicated, so a follower forwards the
-   * request to it (etcd does the same over the peer API). Refused unless the learner's log matches at
-   * least 90% of the leader's.
-   */
-  async memberPromote(r: MemberPromoteRequest): Promise<MemberPromoteResponse> {
-    this.checkRunning();
-    if (!this.isLeader()) {
-      const leader = this.cluster.member(this.lead);
-      if (this.lead === NONE || leader === undefined) throw new EtcdError('ErrNoLeader');
-      await this.callLeader(`/members/promote/${hex(r.ID)}`, undefined);
-      if (!this.isLeader()) await this.linearizableRead().catch(() => undefined);
-      return { header: this.clusterHeader(), members: this.members() };
-    }
-    await this.promoteOnLeader(r.ID);
-    return { header: this.clusterHeader(), members: this.members() };
-  }
-
-  private async promoteOnLeader(id: bigint): Promise<void> {
-    this.cluster.validate({ type: 'promote', id });
-    if (this.config.strictReconfigCheck && !this.cluster.isReadyToPromote()) {
-      throw new EtcdError('ErrMemberNotEnoughStarted');
-    }
-    const progress = this.raftNode.status().progress;
-    const leaderMatch = progress?.get(this.identity.memberId)?.match ?? 0;
-    const learnerMatch = progress?.get(id)?.match ?? 0;
-    if (learnerMatch < leaderMatch * LEARNER_READY_PERCENT) throw new EtcdError('ErrLearnerNotReady');
-    const m = this.cluster.member(id)!;
-    await this.proposeConfChange({
-      type: ConfChangeType.ConfChangeAddNode,
-      nodeId: id,
-      context: encodeMember({ ...m, isLearner: false }, { isPromote: true }),
-      id: this.idGen.next(),
-    });
-  }
-
-  private async proposeConfChange(cc: ConfChange): Promise<void> {
-    await this.proposeAndWait(cc.id, () => this.raftNode.proposeConfChange(cc));
-  }
-
-  /** Maintenance MoveLeader: only the leader may hand leadership over, and only to a voter. */
-  async moveLeader(r: MoveLeaderRequest): Promise<MoveLeaderResponse> {
-    this.checkRunning();
-    if (!this.isLeader()) throw new EtcdError('ErrNotLeader');
-    const target = this.cluster.member(r.targetID);
-    if (target === undefined || target.isLearner) throw new EtcdError('ErrBadLeaderTransferee');
-    if (r.targetID === this.identity.memberId) return { header: this.header(this.store.readRev) };
-    this.logger.info('leadership transfer starting', {
-      from: hex(this.identity.memberId),
-      to: hex(r.targetID),
-    });
-    this.raftNode.transferLeader(r.targetID);
-    const deadline = Date.now() + this.requestTimeoutMs;
-    while (this.lead !== r.targetID) {
-      if (Date.now() > deadline) throw new EtcdError('ErrTimeoutLeaderTransfer');
-      this.checkRunning();
-      await sleep(this.config.heartbeatMs);
-    }
-    this.logger.info('leadership transfer finished', { to: hex(r.targetID) });
-    return { header: this.header(this.store.readRev) };
-  }
+  /** The Cluster service and MoveLeader (membership-ops.ts). */
+  readonly membership: MembershipOps;
 
   // ---- the peer API ---------------------------------------------------------------------------------
 
@@ -1059,7 +927,7 @@ export class EtcdServer {
     const promote = /^\/members\/promote\/([0-9a-f]{1,16})$/.exec(path);
     if (method === 'POST' && promote !== null) {
       if (!this.isLeader()) throw new EtcdError('ErrNotLeader');
-      await this.promoteOnLeader(BigInt('0x' + promote[1]!));
+      await this.membership.promoteOnLeader(BigInt('0x' + promote[1]!));
       return {};
     }
     const b = (body ?? {}) as { id?: string; keys?: boolean };
@@ -1323,98 +1191,8 @@ export class EtcdServer {
   }
 }
 
-/**
- * etcd compares --max-request-bytes with the size of the marshalled InternalRaftRequest that wraps the
- * client's request: the request as field 3..7 (1-byte tag + length varint) plus a RequestHeader
- * (field 100: 2-byte tag, 1-byte length, 1-byte tag + up to 10-byte request id).
- */
-export function internalRequestBytes(requestBytes: number): number {
-  const REQUEST_HEADER_BYTES = 2 + 1 + 1 + 10;
-  let lenBytes = 1;
-  for (let n = requestBytes; n >= 0x80; n = Math.floor(n / 128)) lenBytes++;
-  return REQUEST_HEADER_BYTES + 1 + lenBytes + requestBytes;
-}
-
-/** etcd's quota cost of a lease grant (storage/quota.go leaseOverhead). */
-const LEASE_OVERHEAD_BYTES = 64;
-
-/** etcd's per-key overhead in the quota cost of a put (storage/quota.go kvOverhead). */
-const KV_OVERHEAD_BYTES = 256;
-
 /** How often a member retries publishing its name and client URLs. */
 const PUBLISH_RETRY_MS = 500;
-
-/** etcd costPut: what a put is estimated to add to the backend. */
-export function putCost(r: PutRequest): number {
-  return KV_OVERHEAD_BYTES + r.key.length + r.value.length;
-}
-
-/** etcd costTxn: the larger of the branches' top-level puts (nested txns are not counted, as in etcd). */
-export function txnCost(r: TxnRequest): number {
-  const branch = (ops: TxnRequest['success']): number => {
-    let n = 0;
-    for (const op of ops) if (op.request?.$case === 'requestPut') n += putCost(op.request.value);
-    return n;
-  };
-  return Math.max(branch(r.success), branch(r.failure));
-}
-
-/** etcd isTxnSerializable: every range of both branches (nested txns included) is serializable. */
-function isTxnSerializable(r: TxnRequest): boolean {
-  for (const op of [...r.success, ...r.failure]) {
-    const req = op.request;
-    if (req?.$case === 'requestRange' && !req.value.serializable) return false;
-    if (req?.$case === 'requestTxn' && !isTxnSerializable(req.value)) return false;
-  }
-  return true;
-}
-
-/** etcd isRPCSupportedForLearner: serializable Range and Status. */
-function learnerMaySERVE(method: string, request: unknown): boolean {
-  if (method === 'Status') return true;
-  if (method === 'Range') return (request as RangeRequest).serializable;
-  return false;
-}
-
-/** The membership change a conf change stands for; its context is the member (etcd ConfigChangeContext). */
-function membershipChange(cc: ConfChange): MembershipChange {
-  switch (cc.type) {
-    case ConfChangeType.ConfChangeAddNode:
-    case ConfChangeType.ConfChangeAddLearnerNode: {
-      const m = decodeMember(cc.context);
-      const isPromote = (JSON.parse(Buffer.from(cc.context).toString()) as { isPromote?: boolean }).isPromote;
-      if (isPromote === true) return { type: 'promote', id: cc.nodeId };
-      return { type: 'add', member: { ...m, id: cc.nodeId } };
-    }
-    case ConfChangeType.ConfChangeRemoveNode:
-      return { type: 'remove', id: cc.nodeId };
-    case ConfChangeType.ConfChangeUpdateNode:
-      return { type: 'update', id: cc.nodeId, peerURLs: decodeMember(cc.context).peerURLs };
-  }
-}
-
-/** MemberAdd/MemberUpdate URLs (etcd types.NewURLs): http(s), host:port, no path. */
-function parseMemberUrls(urls: string[]): string[] {
-  if (urls.length === 0) throw new EtcdError('ErrMemberBadURLs');
-  return urls
-    .map((raw) => {
-      let u: URL;
-      try {
-        u = new URL(raw);
-      } catch {
-        throw new EtcdError('ErrMemberBadURLs');
-      }
-      if (
-        (u.protocol !== 'http:' && u.protocol !== 'https:') ||
-        u.port === '' ||
-        (u.pathname !== '/' && u.pathname !== '')
-      ) {
-        throw new EtcdError('ErrMemberBadURLs');
-      }
-      return canonicalUrl(u);
-    })
-    .sort();
-}
 
 function readConsistentIndex(backend: Backend): number {
   const ci = backend.get('meta', Buffer.from('consistent_index'));
@@ -1431,10 +1209,8 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 export function hex(id: bigint): string {
   return id.toString(16);
 }
+
+export { internalRequestBytes, putCost, txnCost };
