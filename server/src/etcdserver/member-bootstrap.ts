@@ -6,6 +6,7 @@ import { newBackendMetrics } from '../backend/metrics.js';
 import type { ConfState } from '../raftpb/types.js';
 import { Wal } from '../wal/wal.js';
 import { WalError } from '../wal/errors.js';
+import { newWalMetrics } from '../wal/metrics.js';
 import {
   DataDirError,
   META_CONSISTENT_INDEX,
@@ -129,6 +130,8 @@ export async function bootstrapMember(
         snapDir: join(config.dataDir, 'member', 'snap'),
         bootstrap: { metadata: encodeWalMetadata(identity), confState },
         logger: logger.child({ component: 'raft-storage' }),
+        // The WAL's repair warnings and etcd_disk_wal_fsync_duration_seconds belong to the member.
+        walOptions: { logger: logger.child({ component: 'wal' }), metrics: newWalMetrics(registry) },
       });
     } catch (err) {
       if (err instanceof WalError) {
