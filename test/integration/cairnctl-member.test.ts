@@ -204,13 +204,36 @@ describe('cairnctl member / move-leader / endpoint --cluster vs etcdctl 3.4 (3 m
     }
   });
 
+  /**
+   * endpoint status --cluster through both programs. Against cairn, etcdctl 3.4 cannot take the member
+   * list's http:// client URLs (it sends them as the HTTP/2 :authority, which Node's HTTP/2 refuses — the
+   * known gap in the README), so etcdctl's side is `endpoint status` over the same members as host:port
+   * and both outputs are compared without the scheme.
+   */
+  async function statusBoth(args: string[]): Promise<[Result, Result]> {
+    if (cluster.kind !== 'cairn') return both(one, args);
+    const bare = args.filter((a) => a !== '--cluster');
+    // Table widths follow the endpoint's length: compare with runs of spaces and dashes collapsed.
+    const noScheme = (r: Result): Result => ({
+      ...r,
+      stdout: r.stdout.replaceAll('http://127.0.0.1:', '127.0.0.1:').replace(/ +/g, ' ').replace(/-+/g, '-'),
+    });
+    // --cluster lists the members in member list order (by id).
+    const ordered = (await cluster.memberList(cluster.members[0]!))
+      .map((m) => (m.clientURLs[0] ?? '').replace('http://', ''))
+      .join(',');
+    const [, c] = await both(one, args, noScheme);
+    const [e] = await both(ordered, bare, noScheme);
+    return [e, c];
+  }
+
   it('endpoint status --cluster and endpoint health --cluster', async () => {
     for (const w of ['simple', 'table', 'json', 'fields']) {
       // Nothing writes meanwhile, so the raft indexes stay put and the outputs are identical; should the
       // server have written something between the two runs (an index or db size moved), they run again once.
       const args = ['-w', w, 'endpoint', 'status', '--cluster'];
-      let [e, c] = await both(one, args);
-      if (show(e) !== show(c)) [e, c] = await both(one, args);
+      let [e, c] = await statusBoth(args);
+      if (show(e) !== show(c)) [e, c] = await statusBoth(args);
       assert.equal(e.code, 0, show(e));
       assertSame(`endpoint status --cluster -w ${w}`, e, c);
     }

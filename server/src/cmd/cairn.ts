@@ -90,7 +90,11 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  const notReady = await Promise.race([server.readyNotify().then(() => undefined), interrupted]);
+  const notReady = await Promise.race([
+    server.readyNotify().then(() => undefined),
+    interrupted,
+    server.removed.then(() => 'removed from the cluster'),
+  ]);
   if (notReady !== undefined) {
     logger.info('shutting down before the member was ready', { reason: notReady });
     await closeListeners();

@@ -23,6 +23,9 @@ import type { RaftCluster } from './membership/cluster.js';
 import { parseMemberUrls } from './membership/conf-change.js';
 import { computeMemberId, type Member } from './membership/member.js';
 
+/** etcd's HealthInterval: how long peers must have been connected before a membership change. */
+const HEALTH_INTERVAL_MS = 5000;
+
 /** etcd's readyPercent: a learner may be promoted once its log matches 90% of the leader's. */
 const LEARNER_READY_PERCENT = 0.9;
 
@@ -47,6 +50,8 @@ export interface MembershipOpsDeps {
   /** The leader's view of every member's replication (undefined on a follower). */
   progress(): Map<bigint, Progress> | undefined;
   linearizableRead(): Promise<void>;
+  /** When the peer stream to `id` became active (ms epoch); undefined while it is not. */
+  activeSince(id: bigint): number | undefined;
   /** Calls the leader's peer API. */
   callLeader(path: string, body: unknown): Promise<unknown>;
 }
@@ -74,6 +79,24 @@ export class MembershipOps {
     return this.d.cluster.members().map((m) => this.toPbMember(m));
   }
 
+  /** Voters (this member counts as connected) whose peer stream has been up since `since` (ms epoch). */
+  private connectedSince(since: number, ids: bigint[]): number {
+    let n = 0;
+    for (const id of ids) {
+      if (id === this.d.memberId) n++;
+      else {
+        const t = this.d.activeSince(id);
+        if (t !== undefined && t <= since) n++;
+      }
+    }
+    return n;
+  }
+
+  private connectedFullySince(since: number): boolean {
+    const voters = this.d.cluster.voters().map((v) => v.id);
+    return this.connectedSince(since, voters) === voters.length;
+  }
+
   private clusterHeader(): ResponseHeader {
     return { ...this.d.header(0), revision: 0n };
   }
@@ -95,8 +118,11 @@ export class MembershipOps {
       clientURLs: [],
       isLearner: r.isLearner,
     };
-    if (this.d.config.strictReconfigCheck && !r.isLearner && !this.d.cluster.isReadyToAddVoter()) {
-      throw new EtcdError('ErrMemberNotEnoughStarted');
+    if (this.d.config.strictReconfigCheck) {
+      if (!r.isLearner && !this.d.cluster.isReadyToAddVoter())
+        throw new EtcdError('ErrMemberNotEnoughStarted');
+      // etcd: the leader must have been connected to every voter for a while before the cluster grows.
+      if (!this.connectedFullySince(Date.now() - HEALTH_INTERVAL_MS)) throw new EtcdError('ErrUnhealthy');
     }
     this.d.cluster.validate({ type: 'add', member });
     await this.proposeConfChange({
@@ -114,6 +140,17 @@ export class MembershipOps {
     const m = this.d.cluster.member(r.ID);
     if (this.d.config.strictReconfigCheck && m !== undefined && !m.isLearner) {
       if (!this.d.cluster.isReadyToRemoveVoter(r.ID)) throw new EtcdError('ErrMemberNotEnoughStarted');
+      // A member that is down is not part of the active quorum: removing it is always safe. Otherwise
+      // the voters left must still hold a quorum of members this one has been connected to (etcd).
+      const down = r.ID !== this.d.memberId && this.d.activeSince(r.ID) === undefined;
+      if (!down) {
+        const voters = this.d.cluster.voters();
+        const active = this.connectedSince(
+          Date.now() - HEALTH_INTERVAL_MS,
+          voters.map((v) => v.id),
+        );
+        if (active - 1 < 1 + Math.floor((voters.length - 1) / 2)) throw new EtcdError('ErrUnhealthy');
+      }
     }
     await this.proposeConfChange({
       type: ConfChangeType.ConfChangeRemoveNode,
@@ -178,13 +215,16 @@ export class MembershipOps {
     await this.d.proposeAndWait(cc.id, () => this.d.proposeConfChange(cc));
   }
 
-  /** Maintenance MoveLeader: only the leader may hand leadership over, and only to a voter. */
+  /**
+   * Maintenance MoveLeader: only the leader may hand leadership over, and only to a voter. etcd 3.4
+   * answers with an empty response (no header).
+   */
   async moveLeader(r: MoveLeaderRequest): Promise<MoveLeaderResponse> {
     this.d.checkRunning();
     if (!this.d.isLeader()) throw new EtcdError('ErrNotLeader');
     const target = this.d.cluster.member(r.targetID);
     if (target === undefined || target.isLearner) throw new EtcdError('ErrBadLeaderTransferee');
-    if (r.targetID === this.d.memberId) return { header: this.d.header(this.d.readRev()) };
+    if (r.targetID === this.d.memberId) return { header: undefined };
     this.d.logger.info('leadership transfer starting', {
       from: hex(this.d.memberId),
       to: hex(r.targetID),
@@ -197,7 +237,7 @@ export class MembershipOps {
       await sleep(this.d.config.heartbeatMs);
     }
     this.d.logger.info('leadership transfer finished', { to: hex(r.targetID) });
-    return { header: this.d.header(this.d.readRev()) };
+    return { header: undefined };
   }
 }
 

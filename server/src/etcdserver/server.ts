@@ -269,6 +269,7 @@ export class EtcdServer {
       progress: () => this.raftNode.status().progress,
       linearizableRead: () => this.linearizableRead(),
       callLeader: (path, body) => this.callLeader(path, body),
+      activeSince: (id) => this.transport.activeSince(id),
     });
     this.readIndexer = new ReadIndexer({
       readIndex: (ctx) => this.raftNode.readIndex(ctx),
@@ -346,7 +347,9 @@ export class EtcdServer {
   async readyNotify(): Promise<void> {
     await this.published;
     for (;;) {
-      if (this.stopped || this.removedSelf) return;
+      // A removed member never becomes ready: `removed` settles instead.
+      if (this.removedSelf) return new Promise<void>(() => undefined);
+      if (this.stopped) return;
       try {
         if (this.isLearner()) return; // a learner has no ReadIndex of its own to wait for
         await this.linearizableRead();
@@ -358,6 +361,11 @@ export class EtcdServer {
   }
 
   private run(): void {
+    if (this.cluster.isRemoved(this.identity.memberId)) {
+      // Its own database says it was removed: nothing to rejoin (etcd stops such a member too).
+      this.stopRemoved();
+      return;
+    }
     for (const m of this.cluster.members()) {
       if (m.id !== this.identity.memberId) this.transport.addPeer(m.id, m.peerURLs);
     }
