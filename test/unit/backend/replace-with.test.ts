@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { open } from 'lmdb';
 import { Registry } from 'prom-client';
 import { Backend } from '../../../server/src/backend/backend.js';
 import { newBackendMetrics } from '../../../server/src/backend/metrics.js';
@@ -132,6 +133,18 @@ describe('Backend.replaceWith', () => {
     const empty = join(root, 'empty.mdb');
     writeFileSync(empty, '');
     await assert.rejects(be.replaceWith(empty), /installing a snapshot failed/);
+    assert.equal(str(be.get('key', b('keep'))), 'me');
+  });
+
+  it('refuses a valid lmdb file that is not a Cairn database', async () => {
+    const root = tempDir();
+    const be = openBackend(join(root, 'db'));
+    be.put('key', b('keep'), b('me'));
+    await be.commit();
+    const foreign = open({ path: join(root, 'foreign'), encoding: 'binary' });
+    await foreign.put('hello', Buffer.from('world'));
+    await foreign.close();
+    await assert.rejects(be.replaceWith(join(root, 'foreign', 'data.mdb')), /not a Cairn database/);
     assert.equal(str(be.get('key', b('keep'))), 'me');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttp2Server } from 'node:http2';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import {
   encodeWalMetadata,
   type BootstrappedMember,
 } from '../../../server/src/etcdserver/member-bootstrap.js';
-import { closePeerApiSessions } from '../../../server/src/etcdserver/peer-api.js';
+import { closePeerApiSessions, servePeerApi } from '../../../server/src/etcdserver/peer-api.js';
 import { newLogger } from '../../../server/src/util/logger.js';
 
 const dirs: string[] = [];
@@ -246,5 +247,81 @@ describe('bootstrapMember', () => {
     writeFileSync(join(dataDir, 'stray'), 'x');
     const err = await refusal(config(defaultArgs(dataDir)));
     assert.match(err.message, /is not empty and is not a Cairn data dir/);
+  });
+
+  it('--initial-cluster-state existing joins with the identity and members a peer reports', async () => {
+    const root = tempDir();
+    const answer = {
+      clusterId: 'cdf818194e3a8c32',
+      members: [
+        {
+          id: '8e9e05c52164694d',
+          name: 'old',
+          peerURLs: ['http://localhost:2380'],
+          clientURLs: ['http://localhost:2379'],
+          isLearner: false,
+        },
+        {
+          id: 'fedcba9876543211',
+          name: '',
+          peerURLs: ['http://127.0.0.1:32390'],
+          clientURLs: [],
+          isLearner: true,
+        },
+      ],
+    };
+    const server = createHttp2Server();
+    server.on('stream', (stream, headers) => servePeerApi(stream, headers, () => Promise.resolve(answer)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const peer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const base = [
+        '--initial-cluster-state',
+        'existing',
+        '--initial-cluster',
+        `old=${peer},new=http://127.0.0.1:32390`,
+      ];
+      const m = await start(
+        config([
+          '--name',
+          'new',
+          '--initial-advertise-peer-urls',
+          'http://127.0.0.1:32390',
+          '--data-dir',
+          join(root, 'new'),
+          ...base,
+        ]),
+      );
+      try {
+        assert.equal(m.mode, 'join');
+        assert.equal(m.dir.identity.memberId, 0xfedc_ba98_7654_3211n);
+        assert.equal(m.dir.identity.clusterId, 0xcdf8_1819_4e3a_8c32n);
+        assert.deepEqual(decodeWalMetadata(m.raft.metadata), m.dir.identity);
+        assert.equal(m.cluster.members().length, 2);
+        assert.equal(m.cluster.member(0xfedc_ba98_7654_3211n)?.isLearner, true);
+        assert.equal(m.raft.snapshot.metadata.index, 0, 'a joining member starts with an empty log');
+      } finally {
+        await close(m);
+      }
+      // A member the cluster does not list is told to add itself first.
+      const err = await refusal(
+        config([
+          '--name',
+          'new',
+          '--initial-advertise-peer-urls',
+          'http://127.0.0.1:32391',
+          '--data-dir',
+          join(root, 'other'),
+          '--initial-cluster-state',
+          'existing',
+          '--initial-cluster',
+          `old=${peer},new=http://127.0.0.1:32391`,
+        ]),
+      );
+      assert.match(err.message, /is not in the cluster at .*add it first/);
+    } finally {
+      closePeerApiSessions();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
