@@ -115,6 +115,20 @@ describe('peer API', () => {
     }
   });
 
+  it('refuses a body over 64 KiB without calling the handler', async () => {
+    const before = seen.length;
+    const big = { pad: 'x'.repeat(100 * 1024) };
+    await assert.rejects(callPeerApi(base, 'POST', '/leases/renew', big, 2_000), (err: unknown) => {
+      assert.ok(!(err instanceof EtcdError));
+      assert.match((err as Error).message, new RegExp(`^peer ${base}/leases/renew: `));
+      return true;
+    });
+    assert.equal(seen.length, before);
+    // Bodies under the cap still go through.
+    const ok = { pad: 'y'.repeat(60 * 1024) };
+    assert.deepEqual(await callPeerApi(base, 'POST', '/leases/renew', ok, 2_000), { ttl: 42, echo: ok });
+  });
+
   it('fails with "timed out" when the peer does not answer in time', async () => {
     const started = Date.now();
     await assert.rejects(callPeerApi(base, 'GET', '/slow', undefined, 100), (err: unknown) => {
