@@ -670,6 +670,7 @@ export class EtcdServer {
       index: snapshot.metadata.index,
       term: snapshot.metadata.term,
     });
+    const delivered = this.store.readRev;
     await this.store.reload(async () => {
       await this.backend.replaceWith(file);
       // The image carries the leader's identity in its meta bucket: this member's goes back at once.
@@ -692,7 +693,7 @@ export class EtcdServer {
     this.lessorValue.stop();
     this.lessorValue = this.recoverLessor();
     if (this.isLeader()) this.lessorValue.promote();
-    this.watchable.restore();
+    this.watchable.restore(delivered);
     this.applied.trigger(this.appliedIndex);
     this.metrics.snapshotApplySeconds.observe((performance.now() - started) / 1000);
     this.logger.info('installed database snapshot', {

@@ -48,11 +48,14 @@ export class WatchableStore {
   /**
    * The store's contents were replaced (a snapshot from the leader): every synced watcher may have
    * missed revisions, so all go back to unsynced and catch up from the new history (etcd Restore).
+   * `deliveredRev` is the revision synced watchers had been sent everything up to (the old store's),
+   * so they resume after it: nothing twice, and no compacted cancel for a watcher that was current.
    */
-  restore(): void {
+  restore(deliveredRev: number): void {
     for (const w of [...this.synced.all()]) {
       this.synced.delete(w);
       w.synced = false;
+      w.minRev = Math.max(w.minRev, deliveredRev + 1);
       this.unsynced.add(w);
     }
     this.scheduleSync();

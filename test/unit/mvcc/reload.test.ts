@@ -198,8 +198,9 @@ describe('WatchableStore.restore', () => {
     await put(leader.store, 'k', '3');
     await put(leader.store, 'z', 'zz');
     await put(leader.store, 'k', '4');
+    const delivered = follower.store.readRev;
     await install(root, leader.backend, follower);
-    ws.restore();
+    ws.restore(delivered);
     assert.equal(ws.watcherCount, 2, 'no watcher is lost');
     assert.equal(ws.unsyncedCount, 2, 'every synced watcher is now unsynced');
 
@@ -230,7 +231,7 @@ describe('WatchableStore.restore', () => {
     const root = tempDir();
     const follower = open(root, 'follower');
     const ws = new WatchableStore(follower.store, logger);
-    ws.restore();
+    ws.restore(follower.store.readRev);
     assert.equal(ws.watcherCount, 0);
     assert.equal(ws.unsyncedCount, 0);
   });
