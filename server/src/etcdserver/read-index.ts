@@ -50,7 +50,9 @@ export class ReadIndexer {
     if (round === undefined) return;
     for (const rs of states) {
       if (Buffer.from(rs.requestCtx).toString('hex') !== round.key) continue;
-      this.clearTimers(round);
+      // Answered: stop asking again, but keep the deadline, which also bounds the wait for applying.
+      clearTimeout(round.retry);
+      round.retry = undefined;
       void this.deps.waitApplied(rs.index).then(
         () => this.finish(round, undefined),
         (err: Error) => this.finish(round, err),

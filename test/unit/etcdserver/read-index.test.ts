@@ -238,6 +238,15 @@ describe('ReadIndexer', () => {
     assert.equal(deps.applied.length, 0);
   });
 
+  it('the deadline also bounds the wait for the applied index after Raft answered', async () => {
+    const deps = fakeDeps({ holdApplied: true, timeoutMs: 50 });
+    const r = newIndexer(deps);
+    const read = track(r.read());
+    r.onReadStates([{ index: 9, requestCtx: deps.asked[0]! }]);
+    await waitFor('read rejected', () => read.state === 'rejected', 2_000);
+    assert.ok(isCode('ErrTimeout')(read.error), String(read.error));
+  });
+
   it('asks again every retryMs until answered, with the same context', async () => {
     const deps = fakeDeps({ timeoutMs: 5_000, retryMs: 15 });
     const r = newIndexer(deps);

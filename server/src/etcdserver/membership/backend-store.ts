@@ -38,6 +38,8 @@ export function decodeMember(bytes: Uint8Array): Member {
   } catch (err) {
     throw new Error(`membership: corrupt member record: ${(err as Error).message}`);
   }
+  if (!/^[0-9a-f]{1,16}$/.test(s.id))
+    throw new Error(`membership: corrupt member record: bad id ${JSON.stringify(s.id)}`);
   return {
     id: BigInt('0x' + s.id),
     name: typeof s.name === 'string' ? s.name : '',
