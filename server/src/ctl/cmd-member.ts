@@ -17,6 +17,7 @@ import {
 } from '../proto/messages.js';
 import { bytesOf, textOf } from './byte-string.js';
 import { callOrExit } from './call.js';
+import type { UnaryMethod } from './client.js';
 import type { CommandDef, Invocation } from './command.js';
 import { CtlExit, ExitCode } from './exit.js';
 import { clientConfigFromCmd, commandDeadline, mustClient } from './global-flags.js';
@@ -24,6 +25,7 @@ import { goQuote } from './go-quote.js';
 import { GoNumError, parseGoUint } from './go-strconv.js';
 import { newUrlsError } from './go-url.js';
 import { memberPrinter } from './printer-member.js';
+import type { Printer } from './printer.js';
 import type { Sink } from './io.js';
 
 async function runMemberList(inv: Invocation): Promise<void> {
@@ -107,17 +109,21 @@ function printNewMemberEnv(out: Sink, name: string, peerUrls: string, resp: Memb
 
 async function runMemberRemove(inv: Invocation): Promise<void> {
   const id = memberIdArg(inv.args);
+  const resp = await callWithId(inv, ClusterService.memberRemove, memberRemoveRequest(id));
+  memberPrinter(resp.display.kind, inv.io.stdout).memberRemove(id, resp.resp);
+}
+
+/** remove and promote: one member id, one non-repeatable call (etcdctl never retries them). */
+async function callWithId<Req, Res>(
+  inv: Invocation,
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+): Promise<{ resp: Res; display: Printer }> {
   const deadline = commandDeadline(inv);
   const { cfg, display } = await clientConfigFromCmd(inv);
   const client = await mustClient(cfg, inv);
-  const resp = await callOrExit(
-    client,
-    ClusterService.memberRemove,
-    memberRemoveRequest(id),
-    'nonRepeatable',
-    deadline,
-  );
-  memberPrinter(display.kind, inv.io.stdout).memberRemove(id, resp);
+  const resp = await callOrExit(client, method, request, 'nonRepeatable', deadline);
+  return { resp, display };
 }
 
 async function runMemberUpdate(inv: Invocation): Promise<void> {
@@ -139,17 +145,8 @@ async function runMemberUpdate(inv: Invocation): Promise<void> {
 
 async function runMemberPromote(inv: Invocation): Promise<void> {
   const id = memberIdArg(inv.args);
-  const deadline = commandDeadline(inv);
-  const { cfg, display } = await clientConfigFromCmd(inv);
-  const client = await mustClient(cfg, inv);
-  const resp = await callOrExit(
-    client,
-    ClusterService.memberPromote,
-    memberPromoteRequest(id),
-    'nonRepeatable',
-    deadline,
-  );
-  memberPrinter(display.kind, inv.io.stdout).memberPromote(id, resp);
+  const resp = await callWithId(inv, ClusterService.memberPromote, memberPromoteRequest(id));
+  memberPrinter(resp.display.kind, inv.io.stdout).memberPromote(id, resp.resp);
 }
 
 export function memberCommand(): CommandDef {

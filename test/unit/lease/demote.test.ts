@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { Backend } from '../../../server/src/backend/backend.js';
-import { newBackendMetrics } from '../../../server/src/backend/metrics.js';
 import { Lessor } from '../../../server/src/lease/lessor.js';
 import { newLeaseMetrics } from '../../../server/src/lease/metrics.js';
 import { newLogger } from '../../../server/src/util/logger.js';
+import { closeStores, openStore } from '../apply/requests.js';
 import { FakeClock } from './fake-clock.js';
 
-const dirs: string[] = [];
-const backends: Backend[] = [];
-after(async () => {
-  for (const be of backends) await be.close().catch(() => undefined);
-  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
-});
+after(closeStores);
 
 interface Setup {
   readonly lessor: Lessor;
@@ -25,22 +16,9 @@ interface Setup {
 }
 
 function setup(): Setup {
-  const dir = mkdtempSync(join(tmpdir(), 'cairn-demote-'));
-  dirs.push(dir);
-  const registry = new Registry();
+  const { backend } = openStore();
   const logger = newLogger('error', true);
-  const backend = Backend.open(
-    {
-      dir: join(dir, 'db'),
-      logger,
-      metrics: newBackendMetrics(registry),
-      onFatal: (err) => {
-        throw err;
-      },
-    },
-    false,
-  );
-  backends.push(backend);
+  const registry = new Registry();
   const clock = new FakeClock();
   const expired: bigint[][] = [];
   const lessor = new Lessor({
