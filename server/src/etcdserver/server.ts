@@ -152,7 +152,6 @@ export class EtcdServer {
   readonly leaderStreams = new Set<() => void>();
   private leaderMonitor: NodeJS.Timeout | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
-  private snapshotting: Promise<void> = Promise.resolve();
   /** A conf change was applied since the last snapshot. */
   private confChanged = false;
   private readonly requestTimeoutMs: number;
@@ -992,7 +991,6 @@ export class EtcdServer {
     await this.transport.stop();
     closePeerApiSessions();
     this.wait.cancelAll(new EtcdError('ErrStopped'));
-    await this.snapshotting;
     await this.backend.close();
     await this.raftStorage.wal.close();
     this.release();
