@@ -168,4 +168,42 @@ describe('usage', () => {
     }
     assert.ok(u.includes('--help') && u.includes('--version'));
   });
+
+  it("cluster flags default as etcd's: one member of its own, 100 ms ticks, 1 s elections", () => {
+    const c = parse(['--name', 'm1', '--initial-advertise-peer-urls', 'http://127.0.0.1:12380']);
+    assert.equal(c.initialCluster, 'm1=http://127.0.0.1:12380');
+    assert.equal(c.initialClusterState, 'new');
+    assert.equal(c.initialClusterToken, 'etcd-cluster');
+    assert.deepEqual(hrefs(c.listenPeerUrls), ['http://localhost:2380/']);
+    assert.equal(c.walDir, 'm1.cairn/member/wal');
+    assert.deepEqual(
+      [c.heartbeatMs, c.electionMs, c.snapshotCount, c.snapshotCatchUpEntries],
+      [100, 1000, 100000, 5000],
+    );
+    assert.deepEqual([c.maxLearners, c.strictReconfigCheck, c.preVote], [1, true, true]);
+    const given = parse([
+      '--initial-cluster',
+      'a=http://h:1,b=http://h:2',
+      '--wal-dir',
+      '/w',
+      '--pre-vote=false',
+    ]);
+    assert.equal(given.initialCluster, 'a=http://h:1,b=http://h:2');
+    assert.equal(given.walDir, '/w');
+    assert.equal(given.preVote, false);
+  });
+
+  it("refuses timings etcd refuses, with etcd's words", () => {
+    assert.equal(
+      configError(['--heartbeat-interval', '100', '--election-timeout', '400']),
+      '--election-timeout[400ms] should be at least as 5 times as --heartbeat-interval[100ms]',
+    );
+    assert.match(
+      configError(['--election-timeout', '60000']),
+      /is too long, and should be set less than 50000ms/,
+    );
+    assert.match(configError(['--initial-cluster-state', 'joining']), /must be "new" or "existing"/);
+    assert.match(configError(['--strict-reconfig-check', 'maybe']), /must be true or false/);
+    assert.match(configError(['--snapshot-count', '0']), /--snapshot-count must be a positive integer/);
+  });
 });
