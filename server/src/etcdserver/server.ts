@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Logger } from 'winston';
 import type { Registry } from 'prom-client';
@@ -490,16 +490,34 @@ export class EtcdServer {
    */
   private async sendSnapshot(m: Message): Promise<void> {
     let copy: { file: string; remove(): void } | undefined;
+    let fd: number | undefined;
     try {
       copy = await this.snapshotCopy();
-      const data = readFileSync(copy.file);
+      fd = openSync(copy.file, 'r');
+      const size = fstatSync(fd).size;
       const snap = m.snapshot!;
       this.logger.info('sending database snapshot', {
         to: hex(m.to),
         index: snap.metadata.index,
-        bytes: data.length,
+        bytes: size,
       });
-      this.transport.send([{ ...m, snapshot: { ...snap, data } }]);
+      // Streamed from the copy chunk by chunk; the copy goes once the transport is done with it.
+      const file = { fd, copy };
+      fd = undefined;
+      copy = undefined;
+      this.transport.sendSnapshotBody(m, {
+        size,
+        read: (offset, length) => {
+          const buf = Buffer.allocUnsafe(length);
+          const n = readSync(file.fd, buf, 0, length, offset);
+          if (n !== length) throw new Error(`short read of the database copy at ${offset}`);
+          return buf;
+        },
+        close: () => {
+          closeSync(file.fd);
+          file.copy.remove();
+        },
+      });
     } catch (err) {
       this.logger.warn('failed to prepare snapshot for follower', {
         to: hex(m.to),
@@ -507,6 +525,7 @@ export class EtcdServer {
       });
       this.raftNode.reportSnapshot(m.to, false);
     } finally {
+      if (fd !== undefined) closeSync(fd);
       copy?.remove();
     }
   }

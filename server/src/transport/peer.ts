@@ -9,7 +9,7 @@ import type { TransportMetrics } from './metrics.js';
 import { PeerStatus } from './peer-status.js';
 import { sendSnapshot } from './snapshot-sender.js';
 import { StreamWriter } from './stream-writer.js';
-import type { PeerStats, TransportRaft } from './types.js';
+import type { PeerStats, TransportRaft, SnapshotBody } from './types.js';
 import { UrlPicker } from './url-picker.js';
 
 export interface PeerDeps {
@@ -112,8 +112,11 @@ export class Peer {
     this.d.raft.reportUnreachable(this.d.peerId);
   }
 
-  sendSnapshot(m: Message): void {
-    if (this.stopped) return;
+  sendSnapshot(m: Message, body?: SnapshotBody): void {
+    if (this.stopped) {
+      body?.close();
+      return;
+    }
     const index = m.snapshot?.metadata.index ?? 0;
     const session = this.session;
     if (this.snapshotAbort !== undefined || session === undefined || !this.status.isActive()) {
@@ -124,12 +127,13 @@ export class Peer {
         'remote-peer-id': this.label.To,
         error: why,
       });
+      body?.close();
       this.snapshotFailed();
       return;
     }
     const abort = new AbortController();
     this.snapshotAbort = abort;
-    const bytes = m.snapshot?.data.length ?? 0;
+    const bytes = body?.size ?? m.snapshot?.data.length ?? 0;
     const start = this.d.now();
     this.d.logger.info('sending database snapshot', {
       'snapshot-index': index,
@@ -144,36 +148,39 @@ export class Peer {
       snapshotStallTimeoutMs: this.d.limits.snapshotStallTimeoutMs,
       snapshotResponseTimeoutMs: this.d.limits.snapshotResponseTimeoutMs,
       signal: abort.signal,
+      body,
       onChunk: (n) => {
         this.stats.snapshotChunksSent++;
         this.d.metrics.sentBytes.inc(this.label, n);
       },
-    }).then(
-      () => {
-        this.snapshotAbort = undefined;
-        if (abort.signal.aborted) return; // stopped or removed: no more callbacks for this peer
-        this.status.activate();
-        this.d.metrics.snapshotSendSuccess.inc(this.label);
-        this.d.logger.info('sent database snapshot', {
-          'snapshot-index': index,
-          'remote-peer-id': this.label.To,
-          bytes,
-          'took-ms': this.d.now() - start,
-        });
-        this.d.raft.reportSnapshot(this.d.peerId, true);
-      },
-      (err: unknown) => {
-        this.snapshotAbort = undefined;
-        if (abort.signal.aborted) return;
-        this.d.logger.warn('failed to send database snapshot', {
-          'snapshot-index': index,
-          'remote-peer-id': this.label.To,
-          bytes,
-          error: err instanceof Error ? err.message : String(err),
-        });
-        this.snapshotFailed();
-      },
-    );
+    })
+      .finally(() => body?.close())
+      .then(
+        () => {
+          this.snapshotAbort = undefined;
+          if (abort.signal.aborted) return; // stopped or removed: no more callbacks for this peer
+          this.status.activate();
+          this.d.metrics.snapshotSendSuccess.inc(this.label);
+          this.d.logger.info('sent database snapshot', {
+            'snapshot-index': index,
+            'remote-peer-id': this.label.To,
+            bytes,
+            'took-ms': this.d.now() - start,
+          });
+          this.d.raft.reportSnapshot(this.d.peerId, true);
+        },
+        (err: unknown) => {
+          this.snapshotAbort = undefined;
+          if (abort.signal.aborted) return;
+          this.d.logger.warn('failed to send database snapshot', {
+            'snapshot-index': index,
+            'remote-peer-id': this.label.To,
+            bytes,
+            error: err instanceof Error ? err.message : String(err),
+          });
+          this.snapshotFailed();
+        },
+      );
   }
 
   private snapshotFailed(): void {

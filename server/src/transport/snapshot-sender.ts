@@ -1,6 +1,7 @@
 import { constants, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { encodeMessage } from '../raftpb/codec.js';
 import type { Message } from '../raftpb/types.js';
+import type { SnapshotBody } from './types.js';
 import { assert } from '../util/assert.js';
 import { TransportError } from './errors.js';
 import { encodeFrames } from './frame.js';
@@ -16,6 +17,8 @@ export interface SnapshotSendOptions {
   snapshotResponseTimeoutMs: number;
   signal: AbortSignal;
   onChunk(bytes: number): void;
+  /** Where the data comes from (a file, for a database); default: the message's snapshot.data. */
+  body?: SnapshotBody;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface SnapshotSendOptions {
 export function sendSnapshot(o: SnapshotSendOptions): Promise<number> {
   const snap = o.message.snapshot;
   assert(snap !== undefined, 'sendSnapshot: a MsgSnap carries a snapshot');
-  const data = snap.data;
+  const data = o.body ?? inMemoryBody(snap.data);
   const header = encodeMessage({ ...o.message, snapshot: { ...snap, data: new Uint8Array(0) } });
   return new Promise<number>((resolve, reject) => {
     if (o.signal.aborted) {
@@ -47,7 +50,7 @@ export function sendSnapshot(o: SnapshotSendOptions): Promise<number> {
         ':method': 'POST',
         ':path': RAFT_SNAPSHOT_PATH,
         'content-type': 'application/octet-stream',
-        [HEADER_SNAPSHOT_BYTES]: String(data.length),
+        [HEADER_SNAPSHOT_BYTES]: String(data.size),
         ...o.headers,
       },
       { endStream: false },
@@ -66,7 +69,7 @@ export function sendSnapshot(o: SnapshotSendOptions): Promise<number> {
         });
         reject(err);
       } else {
-        resolve(data.length);
+        resolve(data.size);
       }
     };
     const arm = (ms: number, what: string): void => {
@@ -97,9 +100,18 @@ export function sendSnapshot(o: SnapshotSendOptions): Promise<number> {
       if (settled) return;
       arm(o.snapshotStallTimeoutMs, 'write');
       // Bounded: each iteration writes one chunk and advances off; stops at the first full write buffer.
-      while (off < data.length) {
-        const end = Math.min(off + o.snapshotChunkBytes, data.length);
-        const ok = req.write(data.subarray(off, end));
+      while (off < data.size) {
+        const end = Math.min(off + o.snapshotChunkBytes, data.size);
+        let chunk: Uint8Array;
+        try {
+          chunk = data.read(off, end - off);
+        } catch (err) {
+          settle(
+            new TransportError('ErrSnapshotRejected', `cannot read snapshot data: ${(err as Error).message}`),
+          );
+          return;
+        }
+        const ok = req.write(chunk);
         o.onChunk(end - off);
         off = end;
         if (!ok) {
@@ -113,4 +125,12 @@ export function sendSnapshot(o: SnapshotSendOptions): Promise<number> {
     req.write(encodeFrames([header]));
     pump();
   });
+}
+
+function inMemoryBody(data: Uint8Array): SnapshotBody {
+  return {
+    size: data.length,
+    read: (offset, length) => data.subarray(offset, offset + length),
+    close: () => undefined,
+  };
 }

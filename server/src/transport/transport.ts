@@ -10,7 +10,7 @@ import { InboundHandler, type InboundStats } from './inbound.js';
 import { resolveTransportLimits, type TransportLimits } from './limits.js';
 import { newTransportMetrics, type TransportMetrics } from './metrics.js';
 import { Peer } from './peer.js';
-import type { PeerStats, TransportRaft } from './types.js';
+import type { PeerStats, SnapshotBody, TransportRaft } from './types.js';
 
 export interface TransportOptions {
   clusterId: bigint;
@@ -189,6 +189,20 @@ export class Transport {
       }
       peer.send(encoded, m);
     }
+  }
+
+  /**
+   * Sends a MsgSnap whose data is read from `body` chunk by chunk (the MsgSnap's own snapshot.data is
+   * ignored): a database need not be held in memory. Its outcome comes back through reportSnapshot;
+   * `body` is closed once the send is over (at once for an unknown peer).
+   */
+  sendSnapshotBody(m: Message, body: SnapshotBody): void {
+    const peer = this.state === 'stopped' ? undefined : this.peers.get(m.to);
+    if (peer === undefined || m.type !== MessageType.MsgSnap || m.snapshot === undefined) {
+      body.close();
+      return;
+    }
+    peer.sendSnapshot(m, body);
   }
 
   /** When the stream to `id` became active (ms since the epoch); undefined when inactive or unknown. */

@@ -41,6 +41,17 @@ export interface TransportRaft {
   isRemoved(id: bigint): boolean;
 }
 
+/**
+ * The data of a snapshot to send, read one chunk at a time (a database file need not be in memory).
+ * The transport calls close() exactly once, when the send is over, whatever its outcome.
+ */
+export interface SnapshotBody {
+  readonly size: number;
+  /** `length` bytes at `offset` (synchronous: one chunk, right before it is written). */
+  read(offset: number, length: number): Uint8Array;
+  close(): void;
+}
+
 /** Counters of one peer's outgoing traffic, for tests and benchmarks (metrics carry the same in bytes). */
 export interface PeerStats {
   /** Messages waiting in the send queue. */

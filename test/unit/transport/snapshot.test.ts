@@ -54,6 +54,44 @@ async function sha256File(path: string): Promise<string> {
 
 describe('transport: snapshots', () => {
   it(
+    'sendSnapshotBody reads the data chunk by chunk from the body and closes it once (also for an unknown peer)',
+    T,
+    async () => {
+      const a = await member(1n, { limits: { snapshotChunkBytes: 1 * MiB } });
+      const b = await member(2n);
+      connectAll([a, b]);
+      await waitFor('active', () => a.transport.activeSince(2n) !== undefined);
+      const data = randomBytes(5 * MiB + 123);
+      const reads: number[] = [];
+      let closed = 0;
+      a.transport.sendSnapshotBody(msgSnap(1n, 2n, 9, new Uint8Array(0)), {
+        size: data.length,
+        read: (offset, length) => {
+          reads.push(length);
+          return data.subarray(offset, offset + length);
+        },
+        close: () => closed++,
+      });
+      await waitFor('snapshot reported', () => a.raft.snapshotReports.length === 1, 30_000);
+      assert.deepEqual(a.raft.snapshotReports, [{ id: 2n, ok: true }]);
+      assert.deepEqual(reads, [MiB, MiB, MiB, MiB, MiB, 123], 'one read per chunk, never the whole');
+      assert.equal(closed, 1);
+      const got = b.raft.snapshots[0];
+      assert.ok(got !== undefined);
+      assert.equal(got.payload.sizeBytes, data.length);
+      assert.equal(await sha256File(got.payload.path), createHash('sha256').update(data).digest('hex'));
+
+      let closedUnknown = 0;
+      a.transport.sendSnapshotBody(msgSnap(1n, 7n, 9, new Uint8Array(0)), {
+        size: 1,
+        read: () => new Uint8Array(1),
+        close: () => closedUnknown++,
+      });
+      assert.equal(closedUnknown, 1, 'an unknown peer closes the body at once');
+    },
+  );
+
+  it(
     'streams a 20 MiB snapshot in chunks into a file, then delivers the MsgSnap and reports success',
     T,
     async () => {
