@@ -87,7 +87,7 @@ function getScheme(raw: string): [string, string] {
 }
 
 function parse(raw: string): ParsedUrl {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- Go's url.Parse refuses exactly these control bytes
   if (/[\x00-\x1f\x7f]/.test(raw)) throw new UrlError('net/url: invalid control character in URL');
   if (raw === '*') return { scheme: '', host: '', path: '*' };
   const [rawScheme, afterScheme] = getScheme(raw);
