@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { newBackendMetrics } from '../backend/metrics.js';
 import type { ConfState } from '../raftpb/types.js';
 import { Wal } from '../wal/wal.js';
+import { idHex as hex } from '../transport/ids.js';
 import { WalError } from '../wal/errors.js';
 import { newWalMetrics } from '../wal/metrics.js';
 import {
@@ -241,8 +242,4 @@ export function decodeWalMetadata(bytes: Uint8Array): MemberIdentity {
     else r.skip(tag & 7);
   }
   return { memberId, clusterId };
-}
-
-function hex(id: bigint): string {
-  return id.toString(16);
 }

@@ -16,6 +16,7 @@ import type {
   ResponseHeader,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import type { Progress } from '../raft/tracker/progress.js';
+import { idHex as hex } from '../transport/ids.js';
 import { ConfChangeType, NONE, type ConfChange } from '../raftpb/types.js';
 import type { ServerConfig } from './config.js';
 import { encodeMember } from './membership/backend-store.js';
@@ -243,8 +244,4 @@ export class MembershipOps {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function hex(id: bigint): string {
-  return id.toString(16);
 }

@@ -46,12 +46,19 @@ import {
   type Message,
   type Snapshot,
 } from '../raftpb/types.js';
+import { idHex as hex } from '../transport/ids.js';
 import { Transport } from '../transport/transport.js';
 import type { SnapshotPayload } from '../transport/types.js';
 import { toNumber } from '../apply/ranges.js';
 import { AlarmStore, alarmString } from './alarms.js';
 import { Applier, type ApplyResult } from './applier.js';
-import { META_CLUSTER_ID, META_MEMBER_ID, idBytes, type MemberIdentity } from './bootstrap.js';
+import {
+  META_CLUSTER_ID,
+  META_CONSISTENT_INDEX,
+  META_MEMBER_ID,
+  idBytes,
+  type MemberIdentity,
+} from './bootstrap.js';
 import type { ServerConfig } from './config.js';
 import { newServerMetrics } from './metrics.js';
 import type { ServerMetrics } from './metrics.js';
@@ -807,7 +814,7 @@ export class EtcdServer {
   }
 
   isLearner(): boolean {
-    return this.cluster.member(this.identity.memberId)?.isLearner ?? false;
+    return this.cluster.isLearner(this.identity.memberId);
   }
 
   /** The leader's id (0 when there is none known). */
@@ -1221,7 +1228,7 @@ export class EtcdServer {
 const PUBLISH_RETRY_MS = 500;
 
 function readConsistentIndex(backend: Backend): number {
-  const ci = backend.get('meta', Buffer.from('consistent_index'));
+  const ci = backend.get('meta', META_CONSISTENT_INDEX);
   return ci === undefined ? 0 : Number(ci.readBigUInt64BE());
 }
 
@@ -1235,8 +1242,4 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export function hex(id: bigint): string {
-  return id.toString(16);
-}
-
-export { internalRequestBytes, putCost, txnCost };
+export { hex, internalRequestBytes, putCost, txnCost };

@@ -1,4 +1,10 @@
-import { createServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import {
+  createServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { Transport } from './transport.js';
 
 export interface PeerServer {
@@ -15,17 +21,25 @@ export interface PeerServer {
  */
 export async function listenPeerServer(
   transport: Transport,
-  opts: { host?: string; port?: number } = {},
+  opts: {
+    host?: string;
+    port?: number;
+    /** Serves every stream instead of the transport alone (a member adds its peer API this way). */
+    handleStream?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+  } = {},
 ): Promise<PeerServer> {
   const host = opts.host ?? '127.0.0.1';
   const server = createServer({ settings: { initialWindowSize: transport.limits.streamWindowBytes } });
   const sessions = new Set<ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);
+    // A peer's broken connection must not take the member down; the streams on it report their own errors.
+    s.on('error', () => undefined);
     s.once('close', () => sessions.delete(s));
     s.setLocalWindowSize(transport.limits.sessionWindowBytes);
   });
-  transport.attach(server);
+  if (opts.handleStream === undefined) transport.attach(server);
+  else server.on('stream', opts.handleStream);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {

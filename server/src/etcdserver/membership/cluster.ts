@@ -36,6 +36,11 @@ export class RaftCluster {
     for (const id of removed) this.removedIds.add(id);
   }
 
+  /** Whether `id` is a learner (no copy: asked on every client request). */
+  isLearner(id: bigint): boolean {
+    return this.byId.get(id)?.isLearner ?? false;
+  }
+
   member(id: bigint): Member | undefined {
     const m = this.byId.get(id);
     return m === undefined ? undefined : cloneMember(m);
