@@ -988,7 +988,9 @@ export class EtcdServer {
     const leader = this.cluster.member(this.lead);
     if (this.lead === NONE || leader === undefined) throw new EtcdError('ErrNoLeader');
     let last: Error | undefined;
-    for (const url of leader.peerURLs) {
+    // Twice over the URLs: a failed call drops its cached HTTP/2 session (one the leader had already
+    // closed fails the first request on it), so the second pass dials afresh.
+    for (const url of [...leader.peerURLs, ...leader.peerURLs]) {
       try {
         return await callPeerApi(url, 'POST', path, body, this.requestTimeoutMs);
       } catch (err) {
