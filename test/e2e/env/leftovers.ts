@@ -1,0 +1,56 @@
+// What an environment can leave behind on the host: recorded processes still alive, network namespaces of
+// the run, and mounts (a netns name is a bind mount in /run/netns; a pod volume bind-mounted in the host's
+// mount namespace would show up under the run dir). The teardown test and `up` both ask this.
+import { readFileSync } from 'node:fs';
+import { isRunNetns } from './config.js';
+import { listNetns } from './netns.js';
+import { isSameProcess } from './processes.js';
+import type { RecordedProcess } from './state.js';
+
+export interface Leftovers {
+  processes: RecordedProcess[];
+  netns: string[];
+  mounts: string[];
+}
+
+function under(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+/** Lines of /proc/self/mountinfo whose mount point or source root is in the run dir or is a run netns. */
+export function runMounts(prefix: string, runDir: string): string[] {
+  const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  return lines.filter((line) => {
+    // Fields: id parent major:minor root mount-point ... (octal escapes such as \040 for spaces).
+    const f = line.split(' ');
+    const root = f[3] ?? '';
+    const mountPoint = f[4] ?? '';
+    if (under(mountPoint, runDir) || under(root, runDir)) return true;
+    const m = /^\/run\/netns\/(.+)$/.exec(mountPoint) ?? /^\/var\/run\/netns\/(.+)$/.exec(mountPoint);
+    return m?.[1] !== undefined && isRunNetns(prefix, m[1]);
+  });
+}
+
+export async function findLeftovers(opts: {
+  prefix: string;
+  runDir: string;
+  processes: readonly RecordedProcess[];
+}): Promise<Leftovers> {
+  return {
+    processes: opts.processes.filter((p) => isSameProcess(p)),
+    netns: (await listNetns()).filter((n) => isRunNetns(opts.prefix, n)),
+    mounts: runMounts(opts.prefix, opts.runDir),
+  };
+}
+
+export function isClean(l: Leftovers): boolean {
+  return l.processes.length === 0 && l.netns.length === 0 && l.mounts.length === 0;
+}
+
+export function describeLeftovers(l: Leftovers): string {
+  const out: string[] = [];
+  for (const p of l.processes) out.push(`process ${p.name} pid ${p.pid}: ${p.cmdline}`);
+  for (const n of l.netns) out.push(`netns ${n}`);
+  for (const m of l.mounts) out.push(`mount ${m}`);
+  return out.join('\n');
+}
