@@ -37,13 +37,29 @@ export async function runUp(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = loadConfig({ prefix: values.prefix, runDir: values['run-dir'] });
+  // The components are detached and would outlive a Ctrl-C; abort instead, so up() tears down what it
+  // started so far (unless --keep-on-failure).
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    console.error(`\n${sig}: aborting the start-up`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const r = await up(cfg, { agent: !values['no-agent'], keepOnFailure: values['keep-on-failure'] });
+    const r = await up(cfg, {
+      agent: !values['no-agent'],
+      keepOnFailure: values['keep-on-failure'],
+      signal: abort.signal,
+    });
     printUpSummary(cfg, r);
     return 0;
   } catch (err) {
     console.error(`e2e:up failed: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 }
 

@@ -33,6 +33,7 @@ export async function startTracked(
   argv: readonly string[],
   launcher: readonly string[] = inNetns(ctx.cfg.prefix, []),
 ): Promise<RecordedProcess> {
+  if (ctx.signal?.aborted) throw new Error(`aborted before starting ${name}`);
   const p = await spawnTracked({ name, argv, launcher, logDir: ctx.cfg.paths.logs, cwd: ctx.cfg.runDir });
   ctx.state.processes.push(p);
   writeState(ctx.cfg.paths.state, ctx.state);

@@ -56,7 +56,7 @@ export function logTail(path: string | undefined, lines = 25): string {
     closeSync(fd);
   }
   const text = buf.toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  return `--- last ${lines} lines of ${path} ---\n${text}`;
+  return text === '' ? `(${path} is empty)` : `--- last ${lines} lines of ${path} ---\n${text}`;
 }
 
 export interface SpawnOptions {
