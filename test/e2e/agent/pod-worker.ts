@@ -144,8 +144,11 @@ export class PodWorker {
     }
     await this.stopContainers(this.terminationGraceMs());
     await this.releaseSandbox();
-    this.markStatus();
-    await this.flushStatus();
+    // A pod that was already finished when the agent met it (the agent restarted) keeps the status it has.
+    if (!alreadyTerminal) {
+      this.markStatus();
+      await this.flushStatus();
+    }
     // A finished pod (Job) stays until it is deleted; then it gets its final delete like any other.
     await this.terminationRequested;
     if (!this.objectGone && !this.agentStopping) await this.finalDelete();

@@ -48,6 +48,8 @@ async function prepareVolume(
   const own = join(podDir, 'volumes', volume.name);
   if (volume.emptyDir !== undefined) {
     await mkdir(own, { recursive: true });
+    // World-writable, as the kubelet makes an emptyDir: whatever user the containers run as may write.
+    await chmod(own, 0o777);
     return { hostPath: own, readOnly: false };
   }
   if (volume.hostPath !== undefined) {
