@@ -252,8 +252,14 @@ export async function down(cfg: E2eConfig, opts: DownOptions = {}): Promise<Down
   };
 
   // 1. The agent first: it stops its pods and deletes their netns. Then whatever it spawned that is left.
+  //    The agent's list is read before and after it stops: it may drop entries of pods it stopped, and the
+  //    teardown test should still check those.
+  const before = agentChildren(cfg);
   for (const p of procs.filter((x) => x.name === AGENT_NAME)) note(p, await stopProcess(p, AGENT_GRACE_MS));
-  const children = agentChildren(cfg);
+  const children = [...before];
+  for (const c of agentChildren(cfg)) {
+    if (!children.some((b) => b.pid === c.pid && b.cmdline === c.cmdline)) children.push(c);
+  }
   for (const c of children) note(c, await killProcess(c));
 
   // 2. The control plane in reverse start order: the clients of the apiserver together, then the

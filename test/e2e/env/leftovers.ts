@@ -1,14 +1,16 @@
 // What an environment can leave behind on the host: recorded processes still alive, network namespaces of
 // the run, and mounts (a netns name is a bind mount in /run/netns; a pod volume bind-mounted in the host's
 // mount namespace would show up under the run dir). The teardown test and `up` both ask this.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { isRunNetns } from './config.js';
 import { listNetns } from './netns.js';
-import { isSameProcess } from './processes.js';
+import { isRunning, isSameProcess, readCmdline } from './processes.js';
 import type { RecordedProcess } from './state.js';
 
 export interface Leftovers {
   processes: RecordedProcess[];
+  /** Live processes nobody recorded whose cmdline names the run dir (every component's and pod's does). */
+  unrecorded: RecordedProcess[];
   netns: string[];
   mounts: string[];
 }
@@ -31,6 +33,25 @@ export function runMounts(prefix: string, runDir: string): string[] {
   });
 }
 
+/**
+ * A safety net behind the PID records: any live process whose command line mentions the run dir. Mentions
+ * of logs/ alone do not count (someone may be running `tail -f` on a log, which is not a leak of the run).
+ */
+export function processesMentioning(runDir: string): RecordedProcess[] {
+  const found: RecordedProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid || !isRunning(pid)) continue;
+    const cmdline = readCmdline(pid);
+    if (!cmdline) continue;
+    const rest = cmdline.split(`${runDir}/logs`).join('');
+    if (rest.includes(`${runDir}/`) || rest.split(' ').includes(runDir)) {
+      found.push({ name: 'unrecorded', pid, cmdline });
+    }
+  }
+  return found;
+}
+
 export async function findLeftovers(opts: {
   prefix: string;
   runDir: string;
@@ -38,18 +59,23 @@ export async function findLeftovers(opts: {
 }): Promise<Leftovers> {
   return {
     processes: opts.processes.filter((p) => isSameProcess(p)),
+    unrecorded: processesMentioning(opts.runDir).filter((u) => !opts.processes.some((p) => p.pid === u.pid)),
     netns: (await listNetns()).filter((n) => isRunNetns(opts.prefix, n)),
     mounts: runMounts(opts.prefix, opts.runDir),
   };
 }
 
 export function isClean(l: Leftovers): boolean {
-  return l.processes.length === 0 && l.netns.length === 0 && l.mounts.length === 0;
+  return (
+    l.processes.length === 0 && l.unrecorded.length === 0 && l.netns.length === 0 && l.mounts.length === 0
+  );
 }
 
 export function describeLeftovers(l: Leftovers): string {
   const out: string[] = [];
   for (const p of l.processes) out.push(`process ${p.name} pid ${p.pid}: ${p.cmdline}`);
+  for (const p of l.unrecorded)
+    out.push(`unrecorded process pid ${p.pid} mentioning the run dir: ${p.cmdline}`);
   for (const n of l.netns) out.push(`netns ${n}`);
   for (const m of l.mounts) out.push(`mount ${m}`);
   return out.join('\n');

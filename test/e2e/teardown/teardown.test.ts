@@ -21,7 +21,7 @@ it('the e2e environment left nothing behind', async () => {
   });
   assert.deepEqual(
     left,
-    { processes: [], netns: [], mounts: [] },
+    { processes: [], unrecorded: [], netns: [], mounts: [] },
     `left behind:\n${describeLeftovers(left)}`,
   );
 });
