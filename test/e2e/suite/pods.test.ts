@@ -281,11 +281,13 @@ describe('the node agent runs pods as the kubelet would', () => {
     const stubborn = await waitPhase('stubborn', ['Running']);
     await waitFor(
       'both logging',
-      async () =>
-        podLog(NS, 'polite', polite.metadata.uid, 'c').includes('up') &&
-        podLog(NS, 'stubborn', stubborn.metadata.uid, 'c').includes('up')
-          ? true
-          : undefined,
+      () =>
+        Promise.resolve(
+          podLog(NS, 'polite', polite.metadata.uid, 'c').includes('up') &&
+            podLog(NS, 'stubborn', stubborn.metadata.uid, 'c').includes('up')
+            ? true
+            : undefined,
+        ),
       20_000,
     );
     const pids = [containerPid(polite, 'c'), containerPid(stubborn, 'c')];
