@@ -3,6 +3,7 @@
 // envFrom, then env in order — values expanded with $(VAR) against what came before, valueFrom from the
 // downward API, ConfigMaps and Secrets. Command and args are expanded the same way.
 import type { V1Container, V1Pod, V1Service } from '@kubernetes/client-node';
+import { readSource, type SourceKind } from './config-source.js';
 import { isNotFound, type Kube } from './kube.js';
 import { IMAGE_PATH } from './images.js';
 import { podFieldValue, resourceFieldValue } from './volumes.js';
@@ -27,14 +28,21 @@ export async function containerEnv(
     const prefix = source.prefix ?? '';
     let data: Record<string, string> | undefined;
     if (source.configMapRef !== undefined) {
-      data = await readConfigMap(
+      data = await readStrings(
         kube,
+        'configmap',
         namespace,
         source.configMapRef.name ?? '',
         source.configMapRef.optional,
       );
     } else if (source.secretRef !== undefined) {
-      data = await readSecret(kube, namespace, source.secretRef.name ?? '', source.secretRef.optional);
+      data = await readStrings(
+        kube,
+        'secret',
+        namespace,
+        source.secretRef.name ?? '',
+        source.secretRef.optional,
+      );
     }
     for (const [k, v] of Object.entries(data ?? {})) env.set(prefix + k, v);
   }
@@ -47,13 +55,13 @@ export async function containerEnv(
       value = resourceFieldValue(pod, { containerName: container.name, ...from.resourceFieldRef });
     } else if (from.configMapKeyRef !== undefined) {
       const ref = from.configMapKeyRef;
-      value = (await readConfigMap(kube, namespace, ref.name ?? '', ref.optional))?.[ref.key];
+      value = (await readStrings(kube, 'configmap', namespace, ref.name ?? '', ref.optional))?.[ref.key];
       if (value === undefined && ref.optional !== true) {
         throw new ConfigError(`couldn't find key ${ref.key} in ConfigMap ${namespace}/${ref.name ?? ''}`);
       }
     } else if (from.secretKeyRef !== undefined) {
       const ref = from.secretKeyRef;
-      value = (await readSecret(kube, namespace, ref.name ?? '', ref.optional))?.[ref.key];
+      value = (await readStrings(kube, 'secret', namespace, ref.name ?? '', ref.optional))?.[ref.key];
       if (value === undefined && ref.optional !== true) {
         throw new ConfigError(`couldn't find key ${ref.key} in Secret ${namespace}/${ref.name ?? ''}`);
       }
@@ -141,35 +149,18 @@ async function serviceLinks(kube: Kube, namespace: string, all: boolean): Promis
   return env;
 }
 
-async function readConfigMap(
+/** A ConfigMap's or Secret's keys as strings; undefined when it is missing and optional. */
+async function readStrings(
   kube: Kube,
+  kind: SourceKind,
   namespace: string,
   name: string,
   optional: boolean | undefined,
 ): Promise<Record<string, string> | undefined> {
-  try {
-    return (await kube.core.readNamespacedConfigMap({ name, namespace })).data ?? {};
-  } catch (err) {
-    if (isNotFound(err) && optional === true) return undefined;
-    if (isNotFound(err)) throw new ConfigError(`configmap "${name}" not found`);
-    throw err;
+  const data = await readSource(kube, kind, namespace, name);
+  if (data === undefined) {
+    if (optional === true) return undefined;
+    throw new ConfigError(`${kind} "${name}" not found`);
   }
-}
-
-async function readSecret(
-  kube: Kube,
-  namespace: string,
-  name: string,
-  optional: boolean | undefined,
-): Promise<Record<string, string> | undefined> {
-  try {
-    const secret = await kube.core.readNamespacedSecret({ name, namespace });
-    const data: Record<string, string> = {};
-    for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, 'base64').toString();
-    return data;
-  } catch (err) {
-    if (isNotFound(err) && optional === true) return undefined;
-    if (isNotFound(err)) throw new ConfigError(`secret "${name}" not found`);
-    throw err;
-  }
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v.toString()]));
 }

@@ -14,6 +14,7 @@ import type {
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import { readSource, type SourceKind } from './config-source.js';
 import { describeError, isNotFound, type Kube } from './kube.js';
 
 export interface PreparedVolume {
@@ -69,10 +70,19 @@ async function prepareVolume(
   const files = new Map<string, { content: Buffer; mode: number }>();
   if (volume.configMap !== undefined) {
     const cm = volume.configMap;
-    await addConfigMap(kube, namespace, cm.name ?? '', cm.items, cm.optional, cm.defaultMode, files);
+    await addSource(
+      kube,
+      'configmap',
+      namespace,
+      cm.name ?? '',
+      cm.items,
+      cm.optional,
+      cm.defaultMode,
+      files,
+    );
   } else if (volume.secret !== undefined) {
     const s = volume.secret;
-    await addSecret(kube, namespace, s.secretName ?? '', s.items, s.optional, s.defaultMode, files);
+    await addSource(kube, 'secret', namespace, s.secretName ?? '', s.items, s.optional, s.defaultMode, files);
   } else if (volume.downwardAPI !== undefined) {
     addDownwardAPI(pod, volume.downwardAPI.items ?? [], volume.downwardAPI.defaultMode, files);
   } else if (volume.projected !== undefined) {
@@ -80,10 +90,10 @@ async function prepareVolume(
     for (const source of volume.projected.sources ?? []) {
       if (source.configMap !== undefined) {
         const cm = source.configMap;
-        await addConfigMap(kube, namespace, cm.name ?? '', cm.items, cm.optional, mode, files);
+        await addSource(kube, 'configmap', namespace, cm.name ?? '', cm.items, cm.optional, mode, files);
       } else if (source.secret !== undefined) {
         const s = source.secret;
-        await addSecret(kube, namespace, s.name ?? '', s.items, s.optional, mode, files);
+        await addSource(kube, 'secret', namespace, s.name ?? '', s.items, s.optional, mode, files);
       } else if (source.downwardAPI !== undefined) {
         addDownwardAPI(pod, source.downwardAPI.items ?? [], mode, files);
       } else if (source.serviceAccountToken !== undefined) {
@@ -134,8 +144,9 @@ async function claimDirectory(kube: Kube, namespace: string, claimName: string):
   return path;
 }
 
-async function addConfigMap(
+async function addSource(
   kube: Kube,
+  kind: SourceKind,
   namespace: string,
   name: string,
   items: V1KeyToPath[] | undefined,
@@ -143,39 +154,9 @@ async function addConfigMap(
   defaultMode: number | undefined,
   files: Map<string, { content: Buffer; mode: number }>,
 ): Promise<void> {
-  let data: Record<string, Buffer> = {};
-  try {
-    const cm = await kube.core.readNamespacedConfigMap({ name, namespace });
-    for (const [k, v] of Object.entries(cm.data ?? {})) data[k] = Buffer.from(v);
-    for (const [k, v] of Object.entries(cm.binaryData ?? {})) data[k] = Buffer.from(v, 'base64');
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    if (optional !== true) throw new VolumeError(`configmap "${name}" not found`);
-    data = {};
-  }
-  addKeys(`configmap "${name}"`, data, items, optional, defaultMode, files);
-}
-
-async function addSecret(
-  kube: Kube,
-  namespace: string,
-  name: string,
-  items: V1KeyToPath[] | undefined,
-  optional: boolean | undefined,
-  defaultMode: number | undefined,
-  files: Map<string, { content: Buffer; mode: number }>,
-): Promise<void> {
-  let data: Record<string, Buffer> = {};
-  try {
-    const secret = await kube.core.readNamespacedSecret({ name, namespace });
-    for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, 'base64');
-    for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = Buffer.from(v);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    if (optional !== true) throw new VolumeError(`secret "${name}" not found`);
-    data = {};
-  }
-  addKeys(`secret "${name}"`, data, items, optional, defaultMode, files);
+  const data = await readSource(kube, kind, namespace, name);
+  if (data === undefined && optional !== true) throw new VolumeError(`${kind} "${name}" not found`);
+  addKeys(`${kind} "${name}"`, data ?? {}, items, optional, defaultMode, files);
 }
 
 function addKeys(
