@@ -2,20 +2,21 @@
 # container-init.sh — the e2e node's container runtime, as one exec chain (the PID the agent spawned
 # becomes the container's process, so SIGTERM and SIGKILL reach it directly).
 #
-#   container-init.sh ROOT HOSTNAME WORKDIR MOUNTS USERSPEC -- COMMAND [ARG...]
+#   container-init.sh ROOT HOSTNAME WORKDIR MOUNTS USERSPEC ROOTFS -- COMMAND [ARG...]
 #
 # It runs in a fresh mount and UTS namespace inside the pod's network namespace (the agent starts it
 # under `ip netns exec <pod> unshare --uts`). It builds the container's file system on a tmpfs at ROOT:
 # the host's /usr (read-only, with Debian's merged-/usr links), /etc as links to a read-only view of
 # the host's, a minimal /dev, /proc, /sys, and empty /tmp, /var, /run, /root; then binds every line of MOUNTS
 # ("source<TAB>destination<TAB>ro|rw": volumes, the pod's resolv.conf/hosts/hostname, the image's
-# entry points, the repository) and execs COMMAND chrooted there, as USERSPEC (uid:gid, or "-").
+# entry points, the repository) and execs COMMAND chrooted there, as USERSPEC (uid:gid, or "-"), with
+# the root file system read-only when ROOTFS is "ro" (securityContext.readOnlyRootFilesystem).
 # Nothing is mounted in the host's namespace: these mounts die with the container.
 set -eu
 _cairn_path=${PATH:-/usr/bin:/bin}
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
-_cairn_root=$1 _cairn_host=$2 _cairn_wd=$3 _cairn_mounts=$4 _cairn_user=$5
-shift 5
+_cairn_root=$1 _cairn_host=$2 _cairn_wd=$3 _cairn_mounts=$4 _cairn_user=$5 _cairn_rootfs=$6
+shift 6
 [ "${1:-}" = "--" ] && shift
 
 hostname "$_cairn_host"
@@ -53,6 +54,7 @@ while IFS=$_cairn_tab read -r _cairn_src _cairn_dst _cairn_mode; do
   mount --bind "$_cairn_src" "$_cairn_target"
   if [ "$_cairn_mode" = ro ]; then mount -o remount,bind,ro "$_cairn_target"; fi
 done <"$_cairn_mounts"
+if [ "$_cairn_rootfs" = ro ]; then mount -o remount,ro "$_cairn_root"; fi
 
 PATH=$_cairn_path
 export PATH

@@ -6,7 +6,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerProcess } from './container-process.js';
-import { containerEnv, expand } from './container-env.js';
+import { ConfigError, containerEnv, expand } from './container-env.js';
 import type { ContainerState } from './container-state.js';
 import { IMAGE_BIN_DIR } from './images.js';
 import type { Kube } from './kube.js';
@@ -46,6 +46,10 @@ export async function launch(ctx: LaunchContext, state: ContainerState): Promise
   const spec = state.spec;
   const env = await containerEnv(ctx.kube, pod, spec, sandbox.hostname);
   const user = runAs(pod, spec);
+  const nonRoot = spec.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
+  if (nonRoot === true && user.uid === 0) {
+    throw new ConfigError('container has runAsNonRoot and image will run as root');
+  }
   if (user.uid !== 0) env.set('HOME', '/');
   state.env = env;
   const entry =
@@ -89,6 +93,7 @@ export async function launch(ctx: LaunchContext, state: ContainerState): Promise
     workingDir: spec.workingDir ?? '/',
     mountsFile,
     userSpec: `${user.uid}:${user.gid}`,
+    readOnlyRootFilesystem: spec.securityContext?.readOnlyRootFilesystem === true,
     argv,
     env,
     logFile: logFile(sandbox, spec, state.restartCount),

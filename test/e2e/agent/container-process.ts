@@ -16,6 +16,7 @@ export interface ProcessSpec {
   mountsFile: string;
   /** `uid:gid` or `-` for the image's user (root). */
   userSpec: string;
+  readOnlyRootFilesystem: boolean;
   argv: string[];
   env: Map<string, string>;
   logFile: string;
@@ -65,7 +66,7 @@ export class ContainerProcess {
       spec.workingDir,
       spec.mountsFile,
     ];
-    launcher.push(spec.userSpec, '--', ...spec.argv);
+    launcher.push(spec.userSpec, spec.readOnlyRootFilesystem ? 'ro' : 'rw', '--', ...spec.argv);
     const [file, args] =
       spec.netns === undefined
         ? [UNSHARE, ['--mount', '--uts', '--propagation', 'slave', '--', ...launcher]]

@@ -90,6 +90,7 @@ describe('the node agent runs pods as the kubelet would', () => {
       'echo "ns $(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)"',
       'echo "init $(cat /shared/from-init)"',
       'echo "whoami $(id -u) $(hostname) cwd $(pwd)"',
+      'if touch /rootfs-probe 2>/dev/null; then echo "rootfs writable"; else echo "rootfs read-only"; fi',
     ].join('\n');
     await apply(
       NS,
@@ -110,6 +111,7 @@ describe('the node agent runs pods as the kubelet would', () => {
               name: 'main',
               image: 'cairnctl',
               workingDir: '/shared',
+              securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true },
               command: ['sh', '-c', script],
               envFrom: [{ configMapRef: { name: 'conf' }, prefix: 'CONF_' }],
               env: [
@@ -161,6 +163,30 @@ describe('the node agent runs pods as the kubelet would', () => {
       /^whoami 65532 configured cwd \/shared$/m,
       'the image user, the pod hostname, workingDir',
     );
+    assert.match(log, /^rootfs read-only$/m, 'readOnlyRootFilesystem');
+  });
+
+  it('refuses to run a runAsNonRoot container as root', async () => {
+    await apply(
+      NS,
+      pod('as-root', {
+        securityContext: { runAsNonRoot: true },
+        containers: [{ name: 'c', image: 'cairnctl', command: ['true'], securityContext: { runAsUser: 0 } }],
+      }),
+    );
+    const refused = await waitFor(
+      'as-root in CreateContainerConfigError',
+      async () => {
+        const p = await getPod(NS, 'as-root');
+        return p.status.containerStatuses?.[0]?.state.waiting?.reason === 'CreateContainerConfigError'
+          ? p
+          : undefined;
+      },
+      30_000,
+    );
+    assert.equal(refused.status.phase, 'Pending');
+    const failed = (await events('as-root')).find((e) => e.reason === 'Failed');
+    assert.match(failed?.message ?? '', /runAsNonRoot and image will run as root/);
   });
 
   it('runs readiness (exec, gRPC) and liveness (HTTP) probes, restarting on liveness failure', async () => {
