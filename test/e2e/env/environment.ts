@@ -157,6 +157,7 @@ export async function up(cfg: E2eConfig, opts: UpOptions = {}): Promise<UpResult
     kubernetesVersion: bins.kubernetesVersion,
     kubectl: bins.kubectl,
     kubeconfig: cfg.paths.kubeconfig,
+    paths: cfg.paths,
     processes: [],
   };
   // Written before the netns exists, so that `down` can undo even a start-up that dies half-way.

@@ -2,6 +2,7 @@
 // something (so a crash half-way through `up` still leaves a state `down` can clean up). `down` renames it
 // to state.last.json, which the teardown test reads to check that nothing recorded is left.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { RunPaths } from './config.js';
 
 export interface RecordedProcess {
   name: string;
@@ -24,6 +25,8 @@ export interface EnvState {
   kubernetesVersion?: string;
   kubectl?: string;
   kubeconfig: string;
+  /** Every path of the run (kubeconfig, wrapper, logs, agent dir, ...), for whoever inspects a run. */
+  paths?: RunPaths;
   /** In start order; `down` stops them in reverse. */
   processes: RecordedProcess[];
   /** Filled by `down`: the agent's children it found in <runDir>/agent/pids. */
