@@ -2,9 +2,10 @@
 // environment's bridge by a veth pair, its own address, and the resolv.conf, hosts and hostname files
 // the containers see. This is the work of the CRI's RunPodSandbox plus the CNI bridge plugin.
 //
-// The agent runs inside the environment's network namespace, in the private mount namespace that
-// `ip netns exec` gave it, so the pod namespaces it names under /run/netns exist only for it and its
-// children: they cannot outlive the agent in the host's mount table.
+// The agent runs in the environment's network namespace but the host's mount namespace (`e2e:up` starts
+// it with nsenter --net, not `ip netns exec`, which would give it a private one), so the pod namespaces
+// it names under /run/netns are visible to `ip netns list` and to `e2e:down`, which removes any the
+// agent left behind.
 import type { V1Pod } from '@kubernetes/client-node';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -21,7 +21,7 @@ import { kubectl } from './kubectl.js';
 import { runMounts } from './leftovers.js';
 import { createEnvNetns, deleteNetns, listNetns, netnsPids } from './netns.js';
 import { createPki, writeKubeconfig } from './pki.js';
-import { isRunning, isSameProcess, killProcess, logTail, stopProcess } from './processes.js';
+import { isRunning, isSameProcess, killProcess, logTail, readCmdline, stopProcess } from './processes.js';
 import { type EnvState, readState, type RecordedProcess, writeState } from './state.js';
 
 export type Log = (line: string) => void;
@@ -227,16 +227,23 @@ export interface DownReport {
   problems: string[];
 }
 
-/** The agent's own record of what it spawned: <runDir>/agent/pids/<pid>, content = cmdline. */
+/**
+ * The agent's own record of what it spawned: <runDir>/agent/pids/<pid>, content = the process's start time
+ * (field 22 of /proc/<pid>/stat). The start time survives the exec chain from the container launcher to the
+ * container's command, so it, not the cmdline, tells a recorded process from a recycled PID; a record
+ * without one is ignored rather than trusted.
+ */
 function agentChildren(cfg: E2eConfig): RecordedProcess[] {
   if (!existsSync(cfg.paths.agentPids)) return [];
-  return readdirSync(cfg.paths.agentPids)
-    .filter((f) => /^\d+$/.test(f))
-    .map((f) => ({
-      name: 'agent child',
-      pid: Number(f),
-      cmdline: readFileSync(join(cfg.paths.agentPids, f), 'utf8').trim(),
-    }));
+  const children: RecordedProcess[] = [];
+  for (const f of readdirSync(cfg.paths.agentPids)) {
+    if (!/^\d+$/.test(f)) continue;
+    const pid = Number(f);
+    const startTime = readFileSync(join(cfg.paths.agentPids, f), 'utf8').trim();
+    if (startTime === '') continue;
+    children.push({ name: 'agent child', pid, cmdline: readCmdline(pid) ?? '', startTime });
+  }
+  return children;
 }
 
 export async function down(cfg: E2eConfig, opts: DownOptions = {}): Promise<DownReport> {
@@ -259,7 +266,7 @@ export async function down(cfg: E2eConfig, opts: DownOptions = {}): Promise<Down
   for (const p of procs.filter((x) => x.name === AGENT_NAME)) note(p, await stopProcess(p, AGENT_GRACE_MS));
   const children = [...before];
   for (const c of agentChildren(cfg)) {
-    if (!children.some((b) => b.pid === c.pid && b.cmdline === c.cmdline)) children.push(c);
+    if (!children.some((b) => b.pid === c.pid && b.startTime === c.startTime)) children.push(c);
   }
   for (const c of children) note(c, await killProcess(c));
 

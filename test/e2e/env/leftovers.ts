@@ -1,7 +1,7 @@
 // What an environment can leave behind on the host: recorded processes still alive, network namespaces of
 // the run, and mounts (a netns name is a bind mount in /run/netns; a pod volume bind-mounted in the host's
 // mount namespace would show up under the run dir). The teardown test and `up` both ask this.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { isRunNetns } from './config.js';
 import { listNetns } from './netns.js';
 import { isRunning, isSameProcess, readCmdline } from './processes.js';
@@ -9,7 +9,10 @@ import type { RecordedProcess } from './state.js';
 
 export interface Leftovers {
   processes: RecordedProcess[];
-  /** Live processes nobody recorded whose cmdline names the run dir (every component's and pod's does). */
+  /**
+   * Live processes nobody recorded that belong to the run: a cmdline naming the run dir (every component's
+   * does) or a root directory inside it (every pod container is chrooted into the agent's pod dir).
+   */
   unrecorded: RecordedProcess[];
   netns: string[];
   mounts: string[];
@@ -34,8 +37,10 @@ export function runMounts(prefix: string, runDir: string): string[] {
 }
 
 /**
- * A safety net behind the PID records: any live process whose command line mentions the run dir. Mentions
- * of logs/ alone do not count (someone may be running `tail -f` on a log, which is not a leak of the run).
+ * A safety net behind the PID records: any live process whose command line mentions the run dir, or whose
+ * root (/proc/<pid>/root) lies inside it — a pod container's command line is the user's, but its root is the
+ * agent's pod dir. Mentions of logs/ alone do not count (someone may be running `tail -f` on a log, which is
+ * not a leak of the run).
  */
 export function processesMentioning(runDir: string): RecordedProcess[] {
   const found: RecordedProcess[] = [];
@@ -45,11 +50,19 @@ export function processesMentioning(runDir: string): RecordedProcess[] {
     const cmdline = readCmdline(pid);
     if (!cmdline) continue;
     const rest = cmdline.split(`${runDir}/logs`).join('');
-    if (rest.includes(`${runDir}/`) || rest.split(' ').includes(runDir)) {
+    if (rest.includes(`${runDir}/`) || rest.split(' ').includes(runDir) || under(processRoot(pid), runDir)) {
       found.push({ name: 'unrecorded', pid, cmdline });
     }
   }
   return found;
+}
+
+function processRoot(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/root`);
+  } catch {
+    return '';
+  }
 }
 
 export async function findLeftovers(opts: {
@@ -75,7 +88,7 @@ export function describeLeftovers(l: Leftovers): string {
   const out: string[] = [];
   for (const p of l.processes) out.push(`process ${p.name} pid ${p.pid}: ${p.cmdline}`);
   for (const p of l.unrecorded)
-    out.push(`unrecorded process pid ${p.pid} mentioning the run dir: ${p.cmdline}`);
+    out.push(`unrecorded process pid ${p.pid} of the run (cmdline or root in the run dir): ${p.cmdline}`);
   for (const n of l.netns) out.push(`netns ${n}`);
   for (const m of l.mounts) out.push(`mount ${m}`);
   return out.join('\n');

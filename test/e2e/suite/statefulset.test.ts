@@ -188,7 +188,7 @@ describe('a 3-member cairn StatefulSet', () => {
         `for i in $(seq 1 60); do cairnctl --endpoints=http://kv-1.kv:2379 endpoint health >/dev/null 2>&1 && break; sleep 1; done`,
         `echo "status $(cairnctl --endpoints=http://kv-1.kv:2379 endpoint status | cut -d, -f2)"`,
         `echo "count $(cairnctl --endpoints=http://kv-1.kv:2379 get key- --prefix --count-only -w fields | grep '"Count"' | cut -d: -f2)"`,
-        `echo "value $(cairnctl --endpoints=http://kv-1.kv:2379 get key-42 --print-value-only)"`,
+        `echo "value $(cairnctl --endpoints=http://kv-1.kv:2379 get key-12 --print-value-only)"`,
       ].join('\n'),
       120_000,
     );
@@ -198,7 +198,7 @@ describe('a 3-member cairn StatefulSet', () => {
       `the same member id; log:\n${log}`,
     );
     assert.match(log, /^count\s+20$/m, `all 20 keys on the restarted member; log:\n${log}`);
-    assert.match(log, /^value value-42$/m);
+    assert.match(log, /^value value-12$/m);
   });
 
   it('ends every member process when the StatefulSet is deleted', async () => {
