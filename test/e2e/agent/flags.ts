@@ -20,6 +20,10 @@ export interface AgentFlags {
   clusterDomain: string;
   /** Pod network namespaces are `<prefix>-p-<n>`. */
   netnsPrefix: string;
+  /** The kubelet API's serving certificate (valid for every node address) and the CA its clients must have. */
+  tlsCert: string;
+  tlsKey: string;
+  clientCA: string;
 }
 
 const NODES_MAX = 9;
@@ -37,6 +41,9 @@ export function parseAgentFlags(argv: string[]): AgentFlags {
       dns: { type: 'string', default: '10.96.0.10' },
       'cluster-domain': { type: 'string', default: 'cluster.local' },
       'netns-prefix': { type: 'string', default: 'cairn-e2e' },
+      'tls-cert-file': { type: 'string' },
+      'tls-private-key-file': { type: 'string' },
+      'client-ca-file': { type: 'string' },
     },
     strict: true,
   });
@@ -70,5 +77,8 @@ export function parseAgentFlags(argv: string[]): AgentFlags {
     dns: values.dns,
     clusterDomain: values['cluster-domain'],
     netnsPrefix: values['netns-prefix'],
+    tlsCert: absolute('tls-cert-file', values['tls-cert-file']),
+    tlsKey: absolute('tls-private-key-file', values['tls-private-key-file']),
+    clientCA: absolute('client-ca-file', values['client-ca-file']),
   };
 }

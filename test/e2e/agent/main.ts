@@ -15,6 +15,7 @@ import { IpPool, nodePodCIDR } from './ip-pool.js';
 import { connect, describeError } from './kube.js';
 import { log } from './log.js';
 import { NodeRegistrar, type NodeSpec } from './node-registrar.js';
+import { KUBELET_PORT, KubeletServer } from './kubelet-server.js';
 import { PodManager } from './pod-manager.js';
 import type { NodeSlot } from './pod-worker.js';
 import { Provisioner } from './provisioner.js';
@@ -64,7 +65,13 @@ async function main(): Promise<void> {
     repo: flags.repo,
   });
   await pods.start();
-  log('agent', `ready: ${specs.map((s) => s.name).join(', ')}`);
+  const kubelet = new KubeletServer(pods.logs, {
+    cert: flags.tlsCert,
+    key: flags.tlsKey,
+    clientCA: flags.clientCA,
+  });
+  await kubelet.listen(specs.map((s) => s.ip));
+  log('agent', `ready: ${specs.map((s) => s.name).join(', ')}; kubelet API on port ${KUBELET_PORT}`);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -76,7 +83,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     registrar.stop();
-    void Promise.all([pods.stop(), provisioner.stop()]).then(
+    void Promise.all([pods.stop(), provisioner.stop(), kubelet.close()]).then(
       () => {
         log('agent', 'stopped');
         process.exit(0);

@@ -5,6 +5,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions, V1MicroTime } from '@kubernetes/client-node';
 import { describeError, isNotFound, type Kube } from './kube.js';
+import { KUBELET_PORT } from './kubelet-server.js';
 import { log } from './log.js';
 import { time } from './pod-status.js';
 
@@ -118,7 +119,7 @@ export class NodeRegistrar {
         { type: 'InternalIP', address: node.ip },
         { type: 'Hostname', address: node.name },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
       nodeInfo: {
         machineID: node.name,
         systemUUID: node.name,

@@ -3,6 +3,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { makeInformer } from '@kubernetes/client-node';
 import { describeError, type Kube } from './kube.js';
+import type { LogSource } from './kubelet-server.js';
 import { log } from './log.js';
 import { PodWorker, type NodeSlot, type WorkerDeps } from './pod-worker.js';
 
@@ -34,6 +35,18 @@ export class PodManager {
     await informer.start();
     this.informer = informer;
   }
+
+  /** The kubelet API's view: logs of the newest pod of that name (a replacement may overlap the old one). */
+  readonly logs: LogSource = {
+    logFile: (namespace, pod, container, previous) => {
+      const worker = [...this.workers.values()]
+        .reverse()
+        .find((w) => w.namespace === namespace && w.name === pod);
+      if (worker === undefined) return { status: 404, error: `pod ${namespace}/${pod} is not on this node` };
+      return worker.logFile(container, previous);
+    },
+    writing: (file) => [...this.workers.values()].some((w) => w.writing(file)),
+  };
 
   /** Stops watching and stops every pod's processes (the agent is exiting). */
   async stop(): Promise<void> {

@@ -11,10 +11,11 @@
 //      Terminating forever.
 import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Backoff } from './backoff.js';
 import { ConfigError } from './container-env.js';
-import { launch, terminationMessage, type LaunchContext } from './container-launch.js';
+import { launch, logFile, terminationMessage, type LaunchContext } from './container-launch.js';
 import { newContainerState, type ContainerState } from './container-state.js';
 import type { EventRecorder, EventType } from './events.js';
 import { ImageNotFound, type ImageStore } from './images.js';
@@ -110,6 +111,48 @@ export class PodWorker {
         pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? GRACE_DEFAULT_S;
       this.startTermination(grace * 1000);
     }
+  }
+
+  get namespace(): string {
+    return this.pod.metadata?.namespace ?? 'default';
+  }
+
+  get name(): string {
+    return this.pod.metadata?.name ?? '';
+  }
+
+  /** A container's log for the kubelet API: the current run's, or (previous) the one before it. */
+  logFile(container: string, previous: boolean): { file: string } | { error: string; status: number } {
+    const c = this.containers.find((x) => x.spec.name === container);
+    if (c === undefined) {
+      return { status: 400, error: `container ${container} is not valid for pod ${this.name}` };
+    }
+    const runIndex = previous ? c.restartCount - 1 : c.restartCount;
+    const file =
+      this.sandbox === undefined || runIndex < 0 ? undefined : logFile(this.sandbox, c.spec, runIndex);
+    if (file === undefined || !existsSync(file)) {
+      if (previous) {
+        return {
+          status: 400,
+          error: `previous terminated container "${container}" in pod "${this.name}" not found`,
+        };
+      }
+      const reason = c.waiting?.reason ?? 'ContainerCreating';
+      return {
+        status: 400,
+        error: `container "${container}" in pod "${this.name}" is waiting to start: ${reason}`,
+      };
+    }
+    return { file };
+  }
+
+  /** Whether a running container is still writing this log file. */
+  writing(file: string): boolean {
+    const sandbox = this.sandbox;
+    if (sandbox === undefined) return false;
+    return this.containers.some(
+      (c) => c.process !== undefined && logFile(sandbox, c.spec, c.restartCount) === file,
+    );
   }
 
   /** The object was removed from the API (force delete): stop at once, report nothing. */

@@ -140,3 +140,12 @@ export function isPodNetns(prefix: string, name: string): boolean {
 export function isRunNetns(prefix: string, name: string): boolean {
   return name === prefix || isPodNetns(prefix, name);
 }
+
+/**
+ * The Nodes' InternalIPs, as the agent assigns them on the bridge: 10.244.0.(10+i) for e2e-node-<i>. The
+ * kubelet API listens there, so the serving certificate names them.
+ */
+export function nodeIps(cfg: E2eConfig): string[] {
+  const base = cfg.net.gatewayIp.split('.').slice(0, 3).join('.');
+  return Array.from({ length: cfg.nodeCount }, (_, i) => `${base}.${10 + i}`);
+}

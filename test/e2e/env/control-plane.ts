@@ -117,6 +117,12 @@ export async function startApiserver(ctx: EnvContext): Promise<RecordedProcess> 
     `--proxy-client-cert-file=${pki.adminCert}`,
     `--proxy-client-key-file=${pki.adminKey}`,
     '--profiling=false',
+    // `kubectl logs` goes apiserver -> the node agent's kubelet API on the Node's InternalIP (the Hostname
+    // address would need DNS the apiserver does not have), TLS-verified both ways with the run's CA.
+    '--kubelet-preferred-address-types=InternalIP',
+    `--kubelet-client-certificate=${pki.adminCert}`,
+    `--kubelet-client-key=${pki.adminKey}`,
+    `--kubelet-certificate-authority=${pki.caCert}`,
   ]);
   await waitHealthy(ctx, p, `https://127.0.0.1:${cfg.ports.apiserver}/readyz`, {
     tls: adminTls(ctx),

@@ -20,7 +20,7 @@ import { waitUntil } from './exec.js';
 import { kubectl } from './kubectl.js';
 import { runMounts } from './leftovers.js';
 import { createEnvNetns, deleteNetns, listNetns, netnsPids } from './netns.js';
-import { createPki, writeKubeconfig } from './pki.js';
+import { createPki, pkiPaths, writeKubeconfig } from './pki.js';
 import { isRunning, isSameProcess, killProcess, logTail, readCmdline, stopProcess } from './processes.js';
 import { type EnvState, readState, type RecordedProcess, writeState } from './state.js';
 
@@ -101,6 +101,12 @@ async function startAgent(ctx: EnvContext): Promise<void> {
       cfg.net.clusterDomain,
       '--netns-prefix',
       cfg.prefix,
+      '--tls-cert-file',
+      pkiPaths(cfg).adminCert,
+      '--tls-private-key-file',
+      pkiPaths(cfg).adminKey,
+      '--client-ca-file',
+      pkiPaths(cfg).caCert,
     ],
     ['nsenter', `--net=/run/netns/${cfg.prefix}`],
   );

@@ -3,7 +3,7 @@
 // service-account tokens. Everything lives in the run dir and is thrown away by `down`.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { E2eConfig } from './config.js';
+import { nodeIps, type E2eConfig } from './config.js';
 import { run } from './exec.js';
 
 export interface Pki {
@@ -38,6 +38,8 @@ export function serverSans(cfg: E2eConfig): string[] {
     'DNS:kubernetes.default',
     'DNS:kubernetes.default.svc',
     `DNS:kubernetes.default.svc.${d}`,
+    // The same certificate serves the node agent's kubelet API on every node address.
+    ...nodeIps(cfg).map((ip) => `IP:${ip}`),
   ];
 }
 

@@ -8,6 +8,7 @@ import {
   createNamespace,
   deleteNamespace,
   getJson,
+  kubectl,
   listPods,
   podLog,
   waitFor,
@@ -63,6 +64,7 @@ describe('Jobs and CronJobs', () => {
     assert.equal(pod.status.containerStatuses?.[0]?.state.terminated?.exitCode, 0);
     assert.equal(pod.status.containerStatuses?.[0]?.state.terminated?.reason, 'Completed');
     assert.match(podLog(NS, pod.metadata.name, pod.metadata.uid, 'work'), /job done/);
+    assert.match(await kubectl(['logs', 'job/once', '-n', NS, '--tail=1']), /^job done\n$/);
   });
 
   it('retries a failing Job up to its backoffLimit, then fails it', async () => {

@@ -271,6 +271,10 @@ describe('the node agent runs pods as the kubelet would', () => {
     assert.equal(c?.lastState.terminated?.exitCode, 2);
     assert.equal(looping.status.phase, 'Running', 'a restarting pod is Running');
     assert.ok((await events('crashing')).some((e) => e.reason === 'BackOff'));
+    // kubectl logs goes through the apiserver to the agent's kubelet API.
+    assert.match(await kubectl(['logs', 'crashing', '-n', NS]), /^crash$/m);
+    assert.match(await kubectl(['logs', 'crashing', '-n', NS, '--previous']), /^crash$/m);
+    await assert.rejects(kubectl(['logs', 'crashing', '-n', NS, '--timestamps']), /without a time per line/);
   });
 
   it('stops a pod with SIGTERM, and SIGKILL once the grace period is over', async () => {
