@@ -98,6 +98,7 @@ export interface PodJson {
     containerStatuses?: {
       name: string;
       ready: boolean;
+      started?: boolean;
       restartCount: number;
       containerID?: string;
       state: {

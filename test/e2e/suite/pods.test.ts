@@ -189,7 +189,7 @@ describe('the node agent runs pods as the kubelet would', () => {
     assert.match(failed?.message ?? '', /runAsNonRoot and image will run as root/);
   });
 
-  it('runs readiness (exec, gRPC) and liveness (HTTP) probes, restarting on liveness failure', async () => {
+  it('runs startup (exec), readiness (exec, gRPC) and liveness (HTTP) probes, restarting on liveness failure', async () => {
     await apply(
       NS,
       pod('probed', {
@@ -213,6 +213,16 @@ describe('the node agent runs pods as the kubelet would', () => {
             volumeMounts: [{ name: 'data', mountPath: '/data' }],
           },
           {
+            name: 'slow-start',
+            image: 'cairnctl',
+            command: ['sh', '-c', 'sleep 2; touch /tmp/started; sleep 3600'],
+            startupProbe: {
+              exec: { command: ['test', '-f', '/tmp/started'] },
+              periodSeconds: 1,
+              failureThreshold: 30,
+            },
+          },
+          {
             name: 'doomed',
             image: 'cairnctl',
             command: ['sh', '-c', 'sleep 3600'],
@@ -231,7 +241,9 @@ describe('the node agent runs pods as the kubelet would', () => {
         const doomed = byName.get('doomed');
         return (doomed?.restartCount ?? 0) >= 1 &&
           byName.get('ready-file')?.ready === true &&
-          byName.get('server')?.ready === true
+          byName.get('server')?.ready === true &&
+          byName.get('slow-start')?.started === true &&
+          byName.get('slow-start')?.ready === true
           ? p
           : undefined;
       },

@@ -3,6 +3,8 @@
 // data that survives deleting a pod (same PVC, same member), and processes that end with the
 // StatefulSet.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   apply,
@@ -213,5 +215,21 @@ describe('a 3-member cairn StatefulSet', () => {
       60_000,
     );
     for (const pid of pids) assert.ok(pid !== undefined && !processAlive(pid), `process ${pid} has exited`);
+  });
+
+  it('deletes a released volume and its data with its claim (reclaimPolicy Delete)', async () => {
+    const volume = (
+      await kubectl(['get', 'pvc', 'data-kv-2', '-n', NS, '-o', 'jsonpath={.spec.volumeName}'])
+    ).trim();
+    const path = (await kubectl(['get', 'pv', volume, '-o', 'jsonpath={.spec.hostPath.path}'])).trim();
+    assert.ok(existsSync(join(path, 'data')), `the member's data is in ${path}`);
+    await kubectl(['delete', 'pvc', 'data-kv-2', '-n', NS, '--wait=true', '--timeout=60s']);
+    await waitFor(
+      `persistentvolume ${volume} deleted`,
+      async () =>
+        (await kubectl(['get', 'pv', volume, '--ignore-not-found'])).trim() === '' ? true : undefined,
+      60_000,
+    );
+    assert.ok(!existsSync(path), 'the provisioner removed the directory');
   });
 });

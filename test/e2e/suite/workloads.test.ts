@@ -53,7 +53,7 @@ describe('workloads: nodes, a Deployment, a Service, DNS', () => {
   before(() => createNamespace(NS));
   after(() => deleteNamespace(NS));
 
-  it('every node is Ready', async () => {
+  it('every node is Ready and renews its Lease', async () => {
     const nodes = await getJson<{
       items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[];
     }>(['get', 'nodes']);
@@ -61,6 +61,16 @@ describe('workloads: nodes, a Deployment, a Service, DNS', () => {
     for (const node of nodes.items) {
       const ready = node.status.conditions.find((c) => c.type === 'Ready');
       assert.equal(ready?.status, 'True', `${node.metadata.name} is Ready`);
+    }
+    // Each node's heartbeat: a Lease in kube-node-lease renewed every 10 s (40 s duration).
+    const leases = await getJson<{
+      items: { metadata: { name: string }; spec: { holderIdentity: string; renewTime: string } }[];
+    }>(['get', 'leases', '-n', 'kube-node-lease']);
+    for (const node of nodes.items) {
+      const lease = leases.items.find((l) => l.metadata.name === node.metadata.name);
+      assert.equal(lease?.spec.holderIdentity, node.metadata.name, `${node.metadata.name} holds its Lease`);
+      const age = Date.now() - Date.parse(lease.spec.renewTime);
+      assert.ok(age < 40_000, `${node.metadata.name}'s Lease was renewed ${age} ms ago`);
     }
   });
 
