@@ -26,24 +26,10 @@ export async function containerEnv(
     env.set(k, v);
   for (const source of container.envFrom ?? []) {
     const prefix = source.prefix ?? '';
-    let data: Record<string, string> | undefined;
-    if (source.configMapRef !== undefined) {
-      data = await readStrings(
-        kube,
-        'configmap',
-        namespace,
-        source.configMapRef.name ?? '',
-        source.configMapRef.optional,
-      );
-    } else if (source.secretRef !== undefined) {
-      data = await readStrings(
-        kube,
-        'secret',
-        namespace,
-        source.secretRef.name ?? '',
-        source.secretRef.optional,
-      );
-    }
+    const ref = source.configMapRef ?? source.secretRef;
+    const kind = source.configMapRef !== undefined ? 'configmap' : 'secret';
+    const data =
+      ref === undefined ? undefined : await readStrings(kube, kind, namespace, ref.name ?? '', ref.optional);
     for (const [k, v] of Object.entries(data ?? {})) env.set(prefix + k, v);
   }
   for (const variable of container.env ?? []) {
