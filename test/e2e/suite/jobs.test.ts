@@ -87,6 +87,63 @@ describe('Jobs and CronJobs', () => {
     }
   });
 
+  it('completes a Job whose pod has a sidecar, stopping the sidecar', async () => {
+    await apply(
+      NS,
+      JSON.stringify({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'with-sidecar' },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { labels: { job: 'with-sidecar' } },
+            spec: {
+              restartPolicy: 'Never',
+              // A native sidecar: an init container with restartPolicy Always keeps running beside the main
+              // container and is stopped once the main container has finished.
+              initContainers: [
+                {
+                  name: 'sidecar',
+                  image: 'cairnctl',
+                  restartPolicy: 'Always',
+                  command: [
+                    'sh',
+                    '-c',
+                    'trap "echo sidecar stopped; exit 0" TERM; echo sidecar up; while :; do sleep 0.2; done',
+                  ],
+                },
+              ],
+              containers: [
+                { name: 'work', image: 'cairnctl', command: ['sh', '-c', 'echo working; sleep 1'] },
+              ],
+            },
+          },
+        },
+      }),
+    );
+    await waitFor(
+      'Job with-sidecar Complete',
+      async () => {
+        const j = await getJson<JobJson>(['get', 'job', 'with-sidecar', '-n', NS]);
+        return condition(j, 'Complete') ? j : undefined;
+      },
+      60_000,
+    );
+    const [pod] = await listPods(NS, 'job=with-sidecar');
+    assert.ok(pod !== undefined);
+    assert.equal(pod.status.phase, 'Succeeded');
+    const sidecarLog = await waitFor(
+      'the sidecar stopped',
+      () => {
+        const log = podLog(NS, pod.metadata.name, pod.metadata.uid, 'sidecar');
+        return Promise.resolve(log.includes('sidecar stopped') ? log : undefined);
+      },
+      20_000,
+    );
+    assert.match(sidecarLog, /^sidecar up$/m);
+  });
+
   it('fires a CronJob on its schedule', async () => {
     await apply(
       NS,
