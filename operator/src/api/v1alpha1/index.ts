@@ -1,0 +1,4 @@
+// cairn.dev/v1alpha1: the operator's API.
+export * from './kvcluster.js';
+export * from './defaults.js';
+export * from './crd.js';
