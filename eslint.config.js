@@ -68,6 +68,23 @@ export default tseslint.config(
     },
   },
   {
+    // The operator talks to cairn only over the wire (ARCHITECTURE.md): it imports nothing from server/.
+    files: ['operator/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/server/**'] }] },
+  },
+  {
+    // …and the server knows nothing of the operator.
+    files: ['server/src/**/*.ts'],
+    ignores: [
+      'server/src/raft/**',
+      'server/src/raftpb/**',
+      'server/src/mvcc/**',
+      'server/src/backend/**',
+      'server/src/wal/**',
+    ],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/operator/**'] }] },
+  },
+  {
     // Layering (ARCHITECTURE.md): storage layers never reach up into the API or server layers.
     files: ['server/src/mvcc/**/*.ts', 'server/src/backend/**/*.ts', 'server/src/wal/**/*.ts'],
     rules: {
