@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
 import type { Logger } from './logger.js';
-import { reconcileLogger } from './logger.js';
+import { errorMessage, reconcileLogger } from './logger.js';
 import type { OperatorMetrics, ReconcileOutcome } from './metrics.js';
 import type { WorkQueue } from './work-queue.js';
 
@@ -122,7 +122,7 @@ export class Controller {
       outcome = 'error';
       this.#metrics.reconcileErrors.inc({ controller: this.name });
       logger.error('reconcile failed', {
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
         stack: err instanceof Error ? err.stack : undefined,
         requeues: this.#queue.numRequeues(key),
       });

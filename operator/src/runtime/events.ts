@@ -4,6 +4,7 @@ import type { CoreV1Api, CoreV1Event, KubernetesObject, V1ObjectReference } from
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
 import type { Logger } from './logger.js';
+import { errorMessage } from './logger.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -229,8 +230,4 @@ export class KubernetesEventSink implements EventSink {
       throw err;
     }
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -4,6 +4,7 @@ import { realClock } from './clock.js';
 import type { LeaderElectionRecord, LeaseStore, StoredLease } from './lease-store.js';
 import { LeaseConflictError } from './lease-store.js';
 import type { Logger } from './logger.js';
+import { errorMessage } from './logger.js';
 import type { OperatorMetrics } from './metrics.js';
 
 export interface LeaderElectionOptions {
@@ -383,8 +384,4 @@ function recordKey(r: LeaderElectionRecord): string {
     r.renewTime?.getTime(),
     r.leaseTransitions,
   ]);
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

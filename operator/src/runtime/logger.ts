@@ -26,13 +26,15 @@ export function newOperatorLogger(opts: OperatorLoggerOptions = {}): Logger {
     opts.stream !== undefined
       ? new winston.transports.Stream({ stream: opts.stream })
       : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
-  return winston.createLogger({
+  const root = winston.createLogger({
     level: opts.level ?? 'info',
     silent: opts.silent ?? false,
-    defaultMeta: { component: opts.component ?? 'cairn-operator' },
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
     transports: [transport],
   });
+  // A child, not `defaultMeta`: winston applies defaultMeta over a child's fields, so a child could not
+  // narrow `component`.
+  return root.child({ component: opts.component ?? 'cairn-operator' });
 }
 
 export function componentLogger(parent: Logger, component: string): Logger {
@@ -52,4 +54,9 @@ export function reconcileLogger(parent: Logger, key: string): Logger {
 
 export function isLogLevel(level: string): level is LogLevel {
   return level === 'error' || level === 'warn' || level === 'info' || level === 'debug';
+}
+
+/** An error's message for a log field (a thrown non-Error is stringified). */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
