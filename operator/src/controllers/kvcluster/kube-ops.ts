@@ -1,0 +1,133 @@
+// Everything the KVCluster reconciler asks of the Kubernetes API, behind one interface: the unit tests
+// drive the reconciler through an in-memory fake of it, the operator through client-node.
+//
+// Owned objects are written with server-side apply (field manager cairn-operator, forced): one call
+// creates or updates, and fields other managers own (the StatefulSet controller's, users' labels) are
+// left alone.
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1PersistentVolumeClaim,
+  type V1Pod,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type KVCluster, type KVClusterStatus } from '../../api/v1alpha1/index.js';
+import { OPERATOR_NAME } from '../../resources/index.js';
+
+export interface KubeOps {
+  getCluster(namespace: string, name: string): Promise<KVCluster | undefined>;
+  /** Create or update an owned object (server-side apply). */
+  apply(obj: KubernetesObject): Promise<void>;
+  getStatefulSet(namespace: string, name: string): Promise<V1StatefulSet | undefined>;
+  listPods(namespace: string, selector: string): Promise<V1Pod[]>;
+  listClaims(namespace: string, selector: string): Promise<V1PersistentVolumeClaim[]>;
+  /** Deletes a pod if it is still the one with this uid. */
+  deletePod(namespace: string, name: string, uid: string): Promise<void>;
+  deleteClaim(namespace: string, name: string): Promise<void>;
+  patchPodLabels(namespace: string, name: string, labels: Record<string, string>): Promise<void>;
+  patchStatus(cluster: KVCluster, status: KVClusterStatus): Promise<void>;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+function code(err: unknown): number | undefined {
+  const c = (err as { code?: unknown }).code;
+  return typeof c === 'number' ? c : undefined;
+}
+
+async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (code(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (code(err) !== 404) throw err;
+  }
+}
+
+export class ClientNodeKubeOps implements KubeOps {
+  private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly objects: KubernetesObjectApi;
+
+  constructor(config: KubeConfig) {
+    this.core = config.makeApiClient(CoreV1Api);
+    this.apps = config.makeApiClient(AppsV1Api);
+    this.custom = config.makeApiClient(CustomObjectsApi);
+    this.objects = KubernetesObjectApi.makeApiClient(config);
+  }
+
+  async getCluster(namespace: string, name: string): Promise<KVCluster | undefined> {
+    const obj: unknown = await orUndefined<unknown>(
+      this.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      }),
+    );
+    return obj as KVCluster | undefined;
+  }
+
+  async apply(obj: KubernetesObject): Promise<void> {
+    await this.objects.patch(obj, undefined, undefined, OPERATOR_NAME, true, PatchStrategy.ServerSideApply);
+  }
+
+  getStatefulSet(namespace: string, name: string): Promise<V1StatefulSet | undefined> {
+    return orUndefined(this.apps.readNamespacedStatefulSet({ namespace, name }));
+  }
+
+  async listPods(namespace: string, selector: string): Promise<V1Pod[]> {
+    return (await this.core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+  }
+
+  async listClaims(namespace: string, selector: string): Promise<V1PersistentVolumeClaim[]> {
+    return (await this.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selector }))
+      .items;
+  }
+
+  deletePod(namespace: string, name: string, uid: string): Promise<void> {
+    return ignoreNotFound(
+      this.core.deleteNamespacedPod({ namespace, name, body: { preconditions: { uid } } }),
+    );
+  }
+
+  deleteClaim(namespace: string, name: string): Promise<void> {
+    return ignoreNotFound(this.core.deleteNamespacedPersistentVolumeClaim({ namespace, name }));
+  }
+
+  async patchPodLabels(namespace: string, name: string, labels: Record<string, string>): Promise<void> {
+    await ignoreNotFound(
+      this.core.patchNamespacedPod({ namespace, name, body: { metadata: { labels } } }, mergePatch),
+    );
+  }
+
+  async patchStatus(cluster: KVCluster, status: KVClusterStatus): Promise<void> {
+    await this.custom.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: cluster.metadata.namespace,
+        plural: PLURAL,
+        name: cluster.metadata.name,
+        body: { status },
+      },
+      mergePatch,
+    );
+  }
+}

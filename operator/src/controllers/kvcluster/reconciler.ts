@@ -1,0 +1,387 @@
+// The KVCluster reconciler. One pass: read everything once (observed.ts), then take the first step that
+// applies, in this order, and write the status once at the end:
+//
+//   1. owned objects that do not depend on membership (Services); the seed member if there is no
+//      StatefulSet yet (bootstrap: member 0 alone, initial-cluster-state=new — the only `new` ever);
+//   2. the StatefulSet's template kept current (replicas unchanged), the PDB, pods' voter/learner labels;
+//   3. drift left by a crash between a Raft call and a Kubernetes call: a learner whose pod was never
+//      created (crash after MemberAdd) → grow the StatefulSet; a pod whose member is gone and is beyond
+//      the desired size (crash after MemberRemove) → shrink it;
+//   4. promote a learner that has caught up;
+//   5. nothing below runs unless every voter is healthy and there is a leader;
+//   6. scale up: MemberAdd as learner → bootstrap ConfigMap with the whole membership → StatefulSet +1;
+//   7. scale down: MoveLeader away from the victim if it leads → MemberRemove → StatefulSet −1;
+//   8. rolling update (new version or config): one outdated pod at a time — unhealthy first, followers
+//      next, the leader last after MoveLeader.
+//
+// One membership change per pass; every step is idempotent, so a pass cut short anywhere is finished by
+// the next one.
+import type { V1Pod } from '@kubernetes/client-node';
+import { resolveSpec, type KVCluster, type ResolvedSpec } from '../../api/v1alpha1/index.js';
+import type { KVClusterClient } from '../../kvclient/cluster-client.js';
+import {
+  LABEL_ROLE,
+  bootstrapConfigMap,
+  clientService,
+  clusterRef,
+  memberName,
+  peerService,
+  peerURL,
+  podDisruptionBudget,
+  statefulSet,
+  type ClusterRef,
+} from '../../resources/index.js';
+import type { ReconcileResult } from '../../runtime/controller.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { OperatorMetrics } from '../../runtime/metrics.js';
+import { splitKey } from '../../runtime/object-key.js';
+import type { KubeOps } from './kube-ops.js';
+import { observe, podByName, podEndpoint, type Observed, type ObservedMember } from './observed.js';
+import { deriveStatus, health, type Problem, type Progress } from './status.js';
+import { checkVersionPath } from './version-path.js';
+
+export interface EventSink {
+  normal(obj: KVCluster, reason: string, message: string): void;
+  warning(obj: KVCluster, reason: string, message: string): void;
+}
+
+/** Points where a test can make the operator die between a Raft call and the Kubernetes call after it. */
+export type Failpoint = 'afterMemberAdd' | 'afterMemberRemove';
+
+export interface ReconcilerDeps {
+  kube: KubeOps;
+  connect: (endpoints: string[]) => KVClusterClient;
+  events: EventSink;
+  metrics?: Pick<OperatorMetrics, 'setClusterHealth' | 'deleteCluster'>;
+  clusterDomain: string;
+  now?: () => Date;
+  failpoint?: (point: Failpoint) => void;
+}
+
+/** How soon to look again while something is under way, and when everything is settled. */
+const PROGRESS_REQUEUE_MS = 2_000;
+const UNHEALTHY_REQUEUE_MS = 5_000;
+const STEADY_REQUEUE_MS = 30_000;
+const REVISION_LABEL = 'controller-revision-hash';
+
+interface StepResult {
+  progress?: Progress;
+  requeueAfterMs: number;
+}
+
+export class KVClusterReconciler {
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  async reconcile(key: string, log: Logger): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    const kv = await this.deps.kube.getCluster(namespace, name);
+    if (kv === undefined) {
+      this.deps.metrics?.deleteCluster(namespace, name);
+      return {};
+    }
+    // Owned objects go with the KVCluster through their owner references; claims follow the retention policy.
+    if (kv.metadata.deletionTimestamp !== undefined) return {};
+    const spec = resolveSpec(kv.spec);
+    const ref = clusterRef(kv, this.deps.clusterDomain);
+    const problems: Problem[] = [];
+    const effective = this.effectiveSpec(kv, spec, problems);
+    if (spec.replicas % 2 === 0) {
+      const message = `${spec.replicas} voting members tolerate no more failures than ${spec.replicas - 1}; an odd size is recommended`;
+      problems.push({ reason: 'EvenSize', message });
+      this.deps.events.warning(kv, 'EvenSize', message);
+    }
+
+    await this.deps.kube.apply(peerService(kv, ref));
+    await this.deps.kube.apply(clientService(kv, ref));
+    const { observed, client } = await observe(this.deps.kube, kv, effective, ref, this.deps.connect);
+    try {
+      let result: StepResult;
+      if (observed.sts === undefined) result = await this.bootstrap(kv, effective, ref);
+      else result = await this.step(observed, client, effective, log);
+      const currentVersion = this.currentVersion(observed, effective);
+      const status = deriveStatus(observed, result.progress, problems, currentVersion, this.now());
+      await this.deps.kube.patchStatus(kv, status);
+      this.reportTransitions(kv, status.phase);
+      const h = health(observed);
+      this.deps.metrics?.setClusterHealth(namespace, name, {
+        voters: h.voters,
+        learners: h.learners,
+        healthy: h.healthyVoters,
+        available: h.available,
+      });
+      return { requeueAfterMs: result.requeueAfterMs };
+    } finally {
+      client?.close();
+    }
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** The spec to run: a version change that breaks the upgrade path is held back (and reported). */
+  private effectiveSpec(kv: KVCluster, spec: ResolvedSpec, problems: Problem[]): ResolvedSpec {
+    const current = kv.status?.currentVersion;
+    if (current === undefined || current === spec.version || spec.image !== undefined) return spec;
+    const check = checkVersionPath(current, spec.version);
+    if (check.allowed) return spec;
+    const message = `upgrade refused: ${check.reason ?? ''}; the members stay at ${current}`;
+    problems.push({ reason: 'UpgradeRefused', message });
+    this.deps.events.warning(kv, 'UpgradeRefused', message);
+    return { ...spec, version: current };
+  }
+
+  private lastPhase = new Map<string, string>();
+
+  private reportTransitions(kv: KVCluster, phase: string | undefined): void {
+    const key = `${kv.metadata.namespace}/${kv.metadata.name}`;
+    const before = this.lastPhase.get(key) ?? kv.status?.phase;
+    if (phase !== undefined && before !== phase) {
+      this.deps.events.normal(kv, `Phase${phase}`, `phase ${before ?? 'none'} → ${phase}`);
+    }
+    if (phase !== undefined) this.lastPhase.set(key, phase);
+  }
+
+  /** Every pod at the StatefulSet's current revision: the members run the effective version. */
+  private currentVersion(o: Observed, spec: ResolvedSpec): string | undefined {
+    const revision = o.sts?.status?.updateRevision;
+    const settled =
+      revision !== undefined &&
+      o.pods.length > 0 &&
+      o.pods.every((p) => p.metadata?.labels?.[REVISION_LABEL] === revision);
+    return settled ? spec.version : o.kv.status?.currentVersion;
+  }
+
+  private async bootstrap(kv: KVCluster, spec: ResolvedSpec, ref: ClusterRef): Promise<StepResult> {
+    const seed = memberName(ref, 0);
+    await this.deps.kube.apply(bootstrapConfigMap(kv, ref, { state: 'new', members: [seed] }));
+    await this.deps.kube.apply(statefulSet(kv, spec, ref, 1));
+    this.deps.events.normal(kv, 'Bootstrapping', `created the seed member ${seed}`);
+    return {
+      progress: { phase: 'Bootstrapping', reason: 'SeedCreated', message: `seed member ${seed} created` },
+      requeueAfterMs: PROGRESS_REQUEUE_MS,
+    };
+  }
+
+  private async step(
+    o: Observed,
+    client: KVClusterClient | undefined,
+    spec: ResolvedSpec,
+    log: Logger,
+  ): Promise<StepResult> {
+    const { kv, ref } = o;
+    const kube = this.deps.kube;
+    await this.applyStatefulSet(o, spec, o.stsReplicas);
+    if (spec.paused) return { requeueAfterMs: STEADY_REQUEUE_MS };
+    const membership = o.membership;
+    if (membership === undefined || client === undefined) {
+      if (o.stsReplicas <= 1 && o.kv.status?.clusterID === undefined) {
+        return {
+          progress: {
+            phase: 'Bootstrapping',
+            reason: 'SeedStarting',
+            message: 'waiting for the seed member to serve',
+          },
+          requeueAfterMs: PROGRESS_REQUEUE_MS,
+        };
+      }
+      // No member answers: never change membership or pods blind (that could make a quorum loss worse).
+      log.warn('no member answers', { error: o.membershipError });
+      return { requeueAfterMs: UNHEALTHY_REQUEUE_MS };
+    }
+    const members = membership.members;
+    const voters = members.filter((m) => !m.member.isLearner);
+    await kube.apply(podDisruptionBudget(kv, ref, Math.max(voters.length, 1)));
+    await this.labelRoles(o, members);
+
+    // 3. Drift after a crash.
+    const unplaced = members.find(
+      (m) => m.member.isLearner && m.ordinal !== undefined && m.ordinal >= o.stsReplicas,
+    );
+    if (unplaced?.ordinal !== undefined) {
+      await this.growTo(o, spec, unplaced.ordinal + 1);
+      this.deps.events.normal(
+        kv,
+        'MemberPodCreated',
+        `pod ${memberName(ref, unplaced.ordinal)} created for learner ${unplaced.member.id}`,
+      );
+      return this.progress(
+        'Scaling',
+        'ScalingUp',
+        `creating the pod of learner ${memberName(ref, unplaced.ordinal)}`,
+      );
+    }
+    const orphan = this.orphanPods(o, members);
+    const last = orphan.find((x) => x.ordinal === o.stsReplicas - 1 && x.ordinal >= spec.replicas);
+    if (last !== undefined) {
+      await this.applyStatefulSet(o, spec, o.stsReplicas - 1);
+      this.deps.events.normal(kv, 'MemberPodRemoved', `pod ${last.name} of a removed member scaled away`);
+      return this.progress('Scaling', 'ScalingDown', `removing the pod of removed member ${last.name}`);
+    }
+
+    // 4. Promote a learner that has caught up.
+    for (const learner of members.filter(
+      (m) => m.member.isLearner && m.status !== undefined && m.member.name !== '',
+    )) {
+      try {
+        await client.promote(learner.member.id);
+        this.deps.events.normal(
+          kv,
+          'MemberPromoted',
+          `learner ${learner.podName ?? learner.member.id} promoted to voter`,
+        );
+        return this.progress('Scaling', 'Promoting', `promoted ${learner.podName ?? learner.member.id}`);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        log.info('learner not promoted yet', { member: learner.podName, reason: message });
+        return this.progress(
+          'Scaling',
+          'LearnerCatchingUp',
+          `learner ${learner.podName ?? ''} is catching up`,
+        );
+      }
+    }
+
+    // 5. Health gate.
+    const h = health(o);
+    if (h.healthyVoters < h.voters || o.leader === undefined || members.some((m) => m.member.isLearner)) {
+      return { requeueAfterMs: UNHEALTHY_REQUEUE_MS };
+    }
+
+    // 6. Scale up, one learner at a time.
+    if (members.length < spec.replicas && o.stsReplicas === members.length) {
+      const name = memberName(ref, members.length);
+      const added = await client.addLearner(peerURL(ref, name));
+      this.deps.events.normal(kv, 'MemberAdded', `added ${name} as learner ${added.member.id}`);
+      this.deps.failpoint?.('afterMemberAdd');
+      await this.growTo(o, spec, members.length + 1);
+      return this.progress('Scaling', 'ScalingUp', `adding ${name} (${members.length + 1}/${spec.replicas})`);
+    }
+
+    // 7. Scale down from the highest ordinal, moving leadership away first.
+    if (members.length > spec.replicas) {
+      const victim = [...members].sort((a, b) => (b.ordinal ?? -1) - (a.ordinal ?? -1))[0];
+      if (victim?.ordinal !== undefined) {
+        if (victim.isLeader) return this.moveLeaderAway(o, client, victim, 'ScalingDown');
+        await client.remove(victim.member.id);
+        this.deps.events.normal(
+          kv,
+          'MemberRemoved',
+          `removed member ${memberName(ref, victim.ordinal)} (${victim.member.id})`,
+        );
+        this.deps.failpoint?.('afterMemberRemove');
+        await this.applyStatefulSet(o, spec, victim.ordinal);
+        return this.progress(
+          'Scaling',
+          'ScalingDown',
+          `removing ${memberName(ref, victim.ordinal)} (${members.length - 1}/${spec.replicas})`,
+        );
+      }
+    }
+
+    // 8. Rolling update.
+    const revision = o.sts?.status?.updateRevision;
+    if (revision !== undefined) {
+      const outdated = o.pods.filter((p) => p.metadata?.labels?.[REVISION_LABEL] !== revision);
+      const next = this.nextToRoll(outdated, members);
+      if (next !== undefined) {
+        const member = members.find((m) => m.podName === next.metadata?.name);
+        if (member?.isLeader === true) return this.moveLeaderAway(o, client, member, 'RollingUpdate');
+        await kube.deletePod(ref.namespace, next.metadata?.name ?? '', next.metadata?.uid ?? '');
+        this.deps.events.normal(
+          kv,
+          'MemberRestarted',
+          `restarting ${next.metadata?.name ?? ''} for the new template (${outdated.length} outdated)`,
+        );
+        return {
+          progress: {
+            phase: 'Upgrading',
+            reason: 'RollingUpdate',
+            message: `${outdated.length} member(s) to update; restarting ${next.metadata?.name ?? ''}`,
+          },
+          requeueAfterMs: PROGRESS_REQUEUE_MS,
+        };
+      }
+    }
+    return { requeueAfterMs: STEADY_REQUEUE_MS };
+  }
+
+  private progress(phase: Progress['phase'], reason: string, message: string): StepResult {
+    return { progress: { phase, reason, message }, requeueAfterMs: PROGRESS_REQUEUE_MS };
+  }
+
+  /** Pods (within the StatefulSet's replicas) that no member belongs to: their member was removed. */
+  private orphanPods(o: Observed, members: readonly ObservedMember[]): { name: string; ordinal: number }[] {
+    const owned = new Set(members.map((m) => m.podName));
+    const out: { name: string; ordinal: number }[] = [];
+    for (let ordinal = 0; ordinal < o.stsReplicas; ordinal++) {
+      const name = memberName(o.ref, ordinal);
+      if (!owned.has(name) && podByName(o, name) !== undefined) out.push({ name, ordinal });
+    }
+    return out;
+  }
+
+  /** The pod to restart next: one whose member is unhealthy, else a follower, the leader last. */
+  private nextToRoll(outdated: readonly V1Pod[], members: readonly ObservedMember[]): V1Pod | undefined {
+    const memberOf = (p: V1Pod): ObservedMember | undefined =>
+      members.find((m) => m.podName === p.metadata?.name);
+    return (
+      outdated.find((p) => memberOf(p)?.healthy !== true) ??
+      outdated.find((p) => memberOf(p)?.isLeader !== true) ??
+      outdated[0]
+    );
+  }
+
+  private async moveLeaderAway(
+    o: Observed,
+    client: KVClusterClient,
+    leader: ObservedMember,
+    reason: string,
+  ): Promise<StepResult> {
+    const pod = leader.podName === undefined ? undefined : podByName(o, leader.podName);
+    const endpoint = pod === undefined ? undefined : podEndpoint(pod);
+    const target = (o.membership?.members ?? []).find((m) => !m.member.isLearner && !m.isLeader && m.healthy);
+    if (endpoint === undefined || target === undefined) return { requeueAfterMs: UNHEALTHY_REQUEUE_MS };
+    await client.moveLeader(endpoint, target.member.id);
+    this.deps.events.normal(
+      o.kv,
+      'LeaderMoved',
+      `leadership moved from ${leader.podName ?? ''} to ${target.podName ?? ''}`,
+    );
+    return this.progress(
+      reason === 'RollingUpdate' ? 'Upgrading' : 'Scaling',
+      reason,
+      `moved leadership to ${target.podName ?? ''}`,
+    );
+  }
+
+  /** The next member's bootstrap (the whole membership, `existing`), then one more pod. */
+  private async growTo(o: Observed, spec: ResolvedSpec, replicas: number): Promise<void> {
+    const names = Array.from({ length: replicas }, (_, i) => memberName(o.ref, i));
+    await this.deps.kube.apply(bootstrapConfigMap(o.kv, o.ref, { state: 'existing', members: names }));
+    await this.applyStatefulSet(o, spec, replicas);
+  }
+
+  /**
+   * The StatefulSet with `replicas` and the current template. Its claim templates are immutable once
+   * created, so the existing ones are kept (a larger spec.storage.size reaches the claims themselves).
+   */
+  private async applyStatefulSet(o: Observed, spec: ResolvedSpec, replicas: number): Promise<void> {
+    const desired = statefulSet(o.kv, spec, o.ref, replicas);
+    const existing = o.sts?.spec?.volumeClaimTemplates;
+    if (desired.spec !== undefined && existing !== undefined) desired.spec.volumeClaimTemplates = existing;
+    await this.deps.kube.apply(desired);
+  }
+
+  /** Keeps each pod's cairn.dev/role label (what the PDB counts) in line with its member. */
+  private async labelRoles(o: Observed, members: readonly ObservedMember[]): Promise<void> {
+    for (const m of members) {
+      if (m.podName === undefined) continue;
+      const pod = podByName(o, m.podName);
+      const role = m.member.isLearner ? 'learner' : 'voter';
+      if (pod !== undefined && pod.metadata?.labels?.[LABEL_ROLE] !== role) {
+        await this.deps.kube.patchPodLabels(o.ref.namespace, m.podName, { [LABEL_ROLE]: role });
+      }
+    }
+  }
+}
