@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
-import { EventRecorder, EVENT_MESSAGE_CHARS_MAX } from '../../../../operator/src/runtime/events.js';
+import { ApiException } from '@kubernetes/client-node';
+import type { CoreV1Api, CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
+import {
+  EventRecorder,
+  EVENT_MESSAGE_CHARS_MAX,
+  KubernetesEventSink,
+} from '../../../../operator/src/runtime/events.js';
 import type { EventRepeatPatch, EventSink } from '../../../../operator/src/runtime/events.js';
 import { newOperatorLogger } from '../../../../operator/src/runtime/logger.js';
 import { FakeClock } from './fake-clock.js';
@@ -154,5 +159,35 @@ describe('EventRecorder', () => {
     const [e] = sink.list();
     assert.equal(e?.metadata.namespace, 'default');
     assert.equal(e?.message?.length, EVENT_MESSAGE_CHARS_MAX);
+  });
+});
+
+describe('KubernetesEventSink', () => {
+  interface PatchOptions {
+    middleware: { pre(req: { setHeaderParam(k: string, v: string): void }): unknown }[];
+  }
+
+  it('patches repeats as a JSON merge patch and reports a vanished Event as false', async () => {
+    const headers: Record<string, string> = {};
+    let status = 200;
+    let body: unknown;
+    const api = {
+      patchNamespacedEvent: async (p: { body: unknown }, opts: PatchOptions) => {
+        body = p.body;
+        for (const m of opts.middleware) m.pre({ setHeaderParam: (k, v) => (headers[k] = v) });
+        await Promise.resolve();
+        if (status !== 200) throw new ApiException(status, 'HTTP error', {}, {});
+        return {};
+      },
+    } as unknown as CoreV1Api;
+    const sink = new KubernetesEventSink(api);
+    const patch = { count: 2, lastTimestamp: '2026-01-01T00:00:00.000Z', message: 'm' };
+    assert.equal(await sink.patch('prod', 'main.1', patch), true);
+    assert.equal(headers['Content-Type'], 'application/merge-patch+json');
+    assert.deepEqual(body, patch);
+    status = 404;
+    assert.equal(await sink.patch('prod', 'main.1', patch), false);
+    status = 403;
+    await assert.rejects(sink.patch('prod', 'main.1', patch), ApiException);
   });
 });

@@ -20,6 +20,15 @@ export class FakeLease {
     this.stored = { record: { ...record }, resourceVersion: String(++this.#rv) };
     return { record: { ...record }, resourceVersion: this.stored.resourceVersion };
   }
+
+  /** Another replica's write: `holder` acquired and renewed at `atMs`. Checks the current version. */
+  writeAs(holder: string, atMs: number, leaseDurationSeconds: number, leaseTransitions: number): StoredLease {
+    const at = new Date(atMs);
+    return this.write(
+      { holderIdentity: holder, leaseDurationSeconds, acquireTime: at, renewTime: at, leaseTransitions },
+      this.stored?.resourceVersion,
+    );
+  }
 }
 
 /**

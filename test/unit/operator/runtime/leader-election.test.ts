@@ -123,17 +123,7 @@ describe('LeaderElector', () => {
   it('expiry is judged by when the record was observed, not by its remote renewTime', async () => {
     const { clock, lease, replicas, leading, shutdown } = cluster(1);
     // A live holder whose clock is an hour behind: its renewTime looks long expired.
-    const skewed = new Date(clock.now() - 3_600_000);
-    lease.write(
-      {
-        holderIdentity: 'other',
-        leaseDurationSeconds: 15,
-        acquireTime: skewed,
-        renewTime: skewed,
-        leaseTransitions: 0,
-      },
-      undefined,
-    );
+    lease.writeAs('other', clock.now() - 3_600_000, 15, 0);
     await clock.advance(14_000);
     assert.deepEqual(leading(), [], 'a record first seen now is valid for 15 s from now');
     await clock.advance(2_000);
@@ -164,25 +154,8 @@ describe('LeaderElector', () => {
     const { clock, lease, replicas, leading, shutdown } = cluster(1);
     const [a] = replicas as [Replica];
     // An expired lease, and a rival that writes between our read and our update.
-    const old = new Date(clock.now());
-    lease.write(
-      { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: old, renewTime: old, leaseTransitions: 3 },
-      undefined,
-    );
-    a.store.beforeUpdate = () => {
-      const rv = lease.stored?.resourceVersion;
-      const now = new Date(clock.now());
-      lease.write(
-        {
-          holderIdentity: 'rival',
-          leaseDurationSeconds: 15,
-          acquireTime: now,
-          renewTime: now,
-          leaseTransitions: 4,
-        },
-        rv,
-      );
-    };
+    lease.writeAs('', clock.now(), 1, 3);
+    a.store.beforeUpdate = () => lease.writeAs('rival', clock.now(), 15, 4);
     await clock.advance(0);
     assert.deepEqual(leading(), []);
     assert.equal(a.elector.isLeader(), false);
@@ -198,17 +171,7 @@ describe('LeaderElector', () => {
     await clock.advance(0);
     assert.deepEqual(leading(), ['op-0']);
     // Someone (a misconfigured second operator) overwrites the lease.
-    const now = new Date(clock.now());
-    lease.write(
-      {
-        holderIdentity: 'intruder',
-        leaseDurationSeconds: 15,
-        acquireTime: now,
-        renewTime: now,
-        leaseTransitions: 1,
-      },
-      lease.stored?.resourceVersion,
-    );
+    lease.writeAs('intruder', clock.now(), 15, 1);
     await clock.advance(2_000);
     assert.deepEqual(leading(), []);
     assert.equal(a.stopped[0], clock.now(), 'at the first renewal, not after renewDeadline');
