@@ -39,31 +39,32 @@ export const MEMBER_KINDS: readonly MemberKind[] = ['voter', 'learner'];
 
 export function newOperatorMetrics(registry: Registry): OperatorMetrics {
   const registers = [registry];
-  const clusterMembers = new Gauge({
-    name: 'cairn_operator_cluster_members',
-    help: 'Members of a KVCluster as seen in its member list, by kind (voter or learner).',
-    labelNames: ['namespace', 'name', 'kind'] as const,
-    registers,
-  });
-  const clusterHealthyMembers = new Gauge({
-    name: 'cairn_operator_cluster_healthy_members',
-    help: 'Members of a KVCluster that answered the last health check.',
-    labelNames: ['namespace', 'name'] as const,
-    registers,
-  });
-  const clusterAvailable = new Gauge({
-    name: 'cairn_operator_cluster_available',
-    help: '1 while the KVCluster has a quorum of healthy voters and a leader, else 0.',
-    labelNames: ['namespace', 'name'] as const,
-    registers,
-  });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Gauge<L>({ name, help, labelNames, registers });
+
+  const clusterMembers = gauge(
+    'cairn_operator_cluster_members',
+    'Members of a KVCluster as seen in its member list, by kind (voter or learner).',
+    ['namespace', 'name', 'kind'],
+  );
+  const clusterHealthyMembers = gauge(
+    'cairn_operator_cluster_healthy_members',
+    'Members of a KVCluster that answered the last health check.',
+    ['namespace', 'name'],
+  );
+  const clusterAvailable = gauge(
+    'cairn_operator_cluster_available',
+    '1 while the KVCluster has a quorum of healthy voters and a leader, else 0.',
+    ['namespace', 'name'],
+  );
   return {
-    reconcileTotal: new Counter({
-      name: 'cairn_operator_reconcile_total',
-      help: 'Reconciles per controller, by result (success, error, requeue).',
-      labelNames: ['controller', 'result'] as const,
-      registers,
-    }),
+    reconcileTotal: counter(
+      'cairn_operator_reconcile_total',
+      'Reconciles per controller, by result (success, error, requeue).',
+      ['controller', 'result'],
+    ),
     reconcileDuration: new Histogram({
       name: 'cairn_operator_reconcile_duration_seconds',
       help: 'Time one reconcile took, per controller.',
@@ -72,36 +73,29 @@ export function newOperatorMetrics(registry: Registry): OperatorMetrics {
       buckets: Array.from({ length: 14 }, (_, i) => 0.005 * 2 ** i),
       registers,
     }),
-    reconcileErrors: new Counter({
-      name: 'cairn_operator_reconcile_errors_total',
-      help: 'Reconciles that threw, per controller.',
-      labelNames: ['controller'] as const,
-      registers,
-    }),
-    workqueueDepth: new Gauge({
-      name: 'cairn_operator_workqueue_depth',
-      help: 'Keys waiting in a work queue (including those re-added while being processed).',
-      labelNames: ['name'] as const,
-      registers,
-    }),
-    workqueueAdds: new Counter({
-      name: 'cairn_operator_workqueue_adds_total',
-      help: 'Keys added to a work queue (duplicates of a waiting key are not counted).',
-      labelNames: ['name'] as const,
-      registers,
-    }),
-    workqueueRetries: new Counter({
-      name: 'cairn_operator_workqueue_retries_total',
-      help: 'Keys re-added to a work queue with back-off after a failed reconcile.',
-      labelNames: ['name'] as const,
-      registers,
-    }),
-    leader: new Gauge({
-      name: 'cairn_operator_leader',
-      help: '1 while this replica holds the leader-election lease, else 0.',
-      labelNames: ['identity'] as const,
-      registers,
-    }),
+    reconcileErrors: counter(
+      'cairn_operator_reconcile_errors_total',
+      'Reconciles that threw, per controller.',
+      ['controller'],
+    ),
+    workqueueDepth: gauge(
+      'cairn_operator_workqueue_depth',
+      'Keys waiting in a work queue (including those re-added while being processed).',
+      ['name'],
+    ),
+    workqueueAdds: counter(
+      'cairn_operator_workqueue_adds_total',
+      'Keys added to a work queue (duplicates of a waiting key are not counted).',
+      ['name'],
+    ),
+    workqueueRetries: counter(
+      'cairn_operator_workqueue_retries_total',
+      'Keys re-added to a work queue with back-off after a failed reconcile.',
+      ['name'],
+    ),
+    leader: gauge('cairn_operator_leader', '1 while this replica holds the leader-election lease, else 0.', [
+      'identity',
+    ]),
     clusterMembers,
     clusterHealthyMembers,
     clusterAvailable,
