@@ -79,30 +79,59 @@ function toMember(m: {
   };
 }
 
+/**
+ * Whether a cluster-wide call that failed on one member certainly did nothing, so another member may be
+ * asked: a learner refuses it before proposing anything, a member that cannot be reached never saw it. A
+ * timeout is not such an error — the change may have been applied — so it is never retried elsewhere.
+ */
+function triedNothing(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return /not supported for learner|ECONNREFUSED|No connection established|EHOSTUNREACH|ENOTFOUND/.test(
+    message,
+  );
+}
+
 export class Etcd3ClusterClient implements KVClusterClient {
-  private readonly cluster: Etcd3;
   private readonly perEndpoint = new Map<string, Etcd3>();
 
-  constructor(endpoints: string[]) {
-    this.cluster = new Etcd3(options(endpoints));
+  /** `endpoints`: every member the caller can reach; cluster-wide calls go to the first that serves them. */
+  constructor(private readonly endpoints: string[]) {
+    if (endpoints.length === 0) throw new Error('no endpoints');
+  }
+
+  /** Runs a cluster-wide call on the members in turn until one serves it (see triedNothing). */
+  private async anyMember<T>(call: (c: Etcd3) => Promise<T>, readOnly: boolean): Promise<T> {
+    let last: unknown;
+    for (const endpoint of this.endpoints) {
+      try {
+        return await call(this.endpoint(endpoint));
+      } catch (err) {
+        last = err;
+        if (!readOnly && !triedNothing(err)) throw err;
+      }
+    }
+    throw last;
   }
 
   async memberList(): Promise<MemberList> {
-    const res = await this.cluster.cluster.memberList({ linearizable: true }, deadline());
+    const res = await this.anyMember((c) => c.cluster.memberList({ linearizable: true }, deadline()), true);
     return { clusterId: hexId(res.header.cluster_id), members: res.members.map(toMember) };
   }
 
   async addLearner(peerURL: string): Promise<{ member: Member; members: Member[] }> {
-    const res = await this.cluster.cluster.memberAdd({ peerURLs: [peerURL], isLearner: true }, deadline());
+    const res = await this.anyMember(
+      (c) => c.cluster.memberAdd({ peerURLs: [peerURL], isLearner: true }, deadline()),
+      false,
+    );
     return { member: toMember(res.member), members: res.members.map(toMember) };
   }
 
   async promote(id: string): Promise<void> {
-    await this.cluster.cluster.memberPromote({ ID: decimalId(id) }, deadline());
+    await this.anyMember((c) => c.cluster.memberPromote({ ID: decimalId(id) }, deadline()), false);
   }
 
   async remove(id: string): Promise<void> {
-    await this.cluster.cluster.memberRemove({ ID: decimalId(id) }, deadline());
+    await this.anyMember((c) => c.cluster.memberRemove({ ID: decimalId(id) }, deadline()), false);
   }
 
   async status(endpoint: string): Promise<EndpointStatus> {
@@ -128,7 +157,6 @@ export class Etcd3ClusterClient implements KVClusterClient {
   }
 
   close(): void {
-    this.cluster.close();
     for (const c of this.perEndpoint.values()) c.close();
     this.perEndpoint.clear();
   }

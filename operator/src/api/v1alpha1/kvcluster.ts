@@ -2,6 +2,7 @@
 // source of both the TypeScript types (`KVClusterSpec`, `KVClusterStatus`) and the CRD's OpenAPI schema
 // (crd.ts → crds/cairn.dev_kvclusters.yaml, checked for drift by `npm test`). Every field has a description:
 // it is what `kubectl explain kvcluster.spec` shows.
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 import Type, { type Static } from 'typebox';
 import { Embedded, Quantity, QuantityMap, StringEnum, StringMap, withRules } from './schema-helpers.js';
 
@@ -352,19 +353,14 @@ export type KVClusterStatus = Static<typeof KVClusterStatusSchema>;
 export type MemberStatus = Static<typeof MemberStatusSchema>;
 export type Condition = Static<typeof ConditionSchema>;
 
+/**
+ * A KVCluster object. Its metadata is Kubernetes' ObjectMeta (timestamps arrive as strings from the custom
+ * objects API: only ever compared with undefined here) with name and namespace always set.
+ */
 export interface KVCluster {
   apiVersion: typeof API_VERSION;
   kind: typeof KIND;
-  metadata: {
-    name: string;
-    namespace: string;
-    uid?: string;
-    generation?: number;
-    resourceVersion?: string;
-    deletionTimestamp?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
+  metadata: V1ObjectMeta & { name: string; namespace: string };
   spec: KVClusterSpec;
   status?: KVClusterStatus;
 }

@@ -149,10 +149,14 @@ export class RaftCluster {
     return started >= quorum(rest.length);
   }
 
-  /** Promoting a learner adds a voter: the started voters must be a quorum of the larger set. */
+  /**
+   * Promoting a learner adds a voter: the started voters must be a quorum of the larger set. The learner
+   * counts as started (etcd's IsReadyToPromoteMember: it answers, or it could not have caught up), so a
+   * one-voter cluster can promote its first learner.
+   */
   isReadyToPromote(): boolean {
     const voters = this.voters();
-    const started = voters.filter((m) => m.name !== '').length;
+    const started = voters.filter((m) => m.name !== '').length + 1;
     return started >= quorum(voters.length + 1);
   }
 

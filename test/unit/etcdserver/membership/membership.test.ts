@@ -224,6 +224,17 @@ describe('RaftCluster', () => {
     // A single started member may add a second (restoring a cluster from one member).
     const one = new RaftCluster(8n, [member(1n, 'http://h:1')]);
     assert.equal(one.isReadyToAddVoter(), true);
+    // …and promote its first learner: the learner counts as started (etcd's IsReadyToPromoteMember), so
+    // 2 of the 2 future voters are started.
+    assert.equal(one.isReadyToPromote(), true);
+    // 2 of 4 voters started, plus the learner: 3 of the 5 future voters, a quorum.
+    const four = new RaftCluster(9n, [
+      member(1n, 'http://h:1'),
+      member(2n, 'http://h:2'),
+      member(3n, 'http://h:3', { name: '' }),
+      member(4n, 'http://h:4', { name: '' }),
+    ]);
+    assert.equal(four.isReadyToPromote(), true);
     assert.equal(c.member(2n)?.name, 'm2');
     assert.deepEqual(c.member(2n)?.clientURLs, ['http://h:12']);
   });
