@@ -37,7 +37,9 @@ for (const file of have) {
   }
 }
 if (problems.length > 0) {
-  console.error(`gen-crds: the CRDs are out of date — run npm run build && node hack/gen-crds.mjs\n  ${problems.join('\n  ')}`);
+  console.error(
+    `gen-crds: the CRDs are out of date — run npm run build && node hack/gen-crds.mjs\n  ${problems.join('\n  ')}`,
+  );
   process.exit(1);
 }
 if (check) console.log('gen-crds: crds/ is up to date');

@@ -96,14 +96,26 @@ async function main(): Promise<void> {
     },
   });
   const controller = new KVClusterController({ config, reconciler, logger, metrics, workers });
+
+  const elector =
+    values['leader-elect'] === 'false'
+      ? undefined
+      : new LeaderElector({
+          store: new KubernetesLeaseStore(
+            config.makeApiClient(CoordinationV1Api),
+            values['leader-election-namespace'] ?? podNamespace(),
+            values['leader-election-id'],
+          ),
+          logger: componentLogger(logger, 'leader-election'),
+          metrics,
+        });
   const http = await startOperatorHttpServer({
     address: values['metrics-bind-address'],
     registry,
-    ready: () => controller.synced(),
+    // A standby is ready (it can take over); the leader once its caches have synced.
+    ready: () => (elector !== undefined && !elector.isLeader()) || controller.synced(),
     logger: componentLogger(logger, 'http'),
   });
-
-  let elector: LeaderElector | undefined;
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -118,25 +130,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  if (values['leader-elect'] === 'false') {
+  if (elector === undefined) {
     await controller.start();
     logger.info('started (no leader election)');
     return;
   }
-  const namespace = values['leader-election-namespace'] ?? podNamespace();
-  elector = new LeaderElector({
-    store: new KubernetesLeaseStore(
-      config.makeApiClient(CoordinationV1Api),
-      namespace,
-      values['leader-election-id'],
-    ),
-    logger: componentLogger(logger, 'leader-election'),
-    metrics,
-  });
   await elector.run({
-    onStartedLeading: async () => {
+    onStartedLeading: async (signal) => {
       logger.info('leading: starting the controller');
       await controller.start();
+      // Leadership may have ended while the caches were syncing: then stop what just started.
+      if (signal.aborted) await controller.stop();
     },
     onStoppedLeading: async () => {
       logger.info('no longer leading: stopping the controller');
