@@ -1,0 +1,168 @@
+// The operator on the real environment (issue 7): the cairn-operator image runs as a Deployment of two
+// replicas (one leads), a KVCluster becomes an Available 3-member cluster that takes writes through its
+// client Service, scales 3 → 5 through learners and back to 3, and a deleted pod comes back as the same
+// member.
+import assert from 'node:assert/strict';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  getJson,
+  kubectl,
+  runPod,
+  waitFor,
+} from '../framework/kube.js';
+
+const NS = 'e2e-operator';
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const OPERATOR = join(REPO, 'hack/e2e/manifests/operator.yaml');
+
+interface KVClusterJson {
+  status?: {
+    phase?: string;
+    readyReplicas?: number;
+    leader?: string;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+    members?: { name: string; id?: string; isLearner: boolean; isLeader: boolean; healthy: boolean }[];
+  };
+}
+
+function getCluster(): Promise<KVClusterJson> {
+  return getJson<KVClusterJson>(['get', 'kvcluster', 'kv', '-n', NS]);
+}
+
+function available(kv: KVClusterJson): boolean {
+  return kv.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false;
+}
+
+/** Waits until the cluster has `voters` healthy voting members and no learner; returns every learner seen. */
+async function settle(
+  voters: number,
+  timeoutMs: number,
+): Promise<{ kv: KVClusterJson; learnersSeen: Set<string> }> {
+  const learnersSeen = new Set<string>();
+  const kv = await waitFor(
+    `${voters} healthy voters, no learner`,
+    async () => {
+      const got = await getCluster();
+      const members = got.status?.members ?? [];
+      for (const m of members) if (m.isLearner) learnersSeen.add(m.name);
+      const settled =
+        available(got) &&
+        members.length === voters &&
+        members.every((m) => !m.isLearner && m.healthy) &&
+        got.status?.readyReplicas === voters;
+      return settled ? got : undefined;
+    },
+    timeoutMs,
+    500,
+  );
+  return { kv, learnersSeen };
+}
+
+describe('the operator runs a KVCluster', () => {
+  before(async () => {
+    await kubectl(['apply', '-f', join(REPO, 'crds')]);
+    await kubectl(['wait', '--for=condition=Established', 'crd/kvclusters.cairn.dev', '--timeout=60s']);
+    await kubectl(['apply', '-f', OPERATOR]);
+    await kubectl(
+      ['rollout', 'status', 'deployment/cairn-operator', '-n', 'cairn-system', '--timeout=120s'],
+      {
+        timeoutMs: 130_000,
+      },
+    );
+    await createNamespace(NS);
+  });
+  after(async () => {
+    await deleteNamespace(NS);
+    await kubectl(['delete', '-f', OPERATOR, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
+  });
+
+  it('bootstraps an Available 3-member cluster that takes writes through its client Service', async () => {
+    await apply(
+      NS,
+      JSON.stringify({
+        apiVersion: 'cairn.dev/v1alpha1',
+        kind: 'KVCluster',
+        metadata: { name: 'kv' },
+        spec: { version: '0.1.0', replicas: 3 },
+      }),
+    );
+    const { kv, learnersSeen } = await settle(3, 180_000);
+    assert.ok(learnersSeen.has('kv-1') || learnersSeen.has('kv-2'), 'members joined as learners');
+    assert.equal(kv.status?.phase, 'Running');
+    assert.match(
+      kv.status?.conditions?.find((c) => c.type === 'Available')?.message ?? '',
+      /^3\/3 voting members healthy/,
+    );
+    assert.equal(kv.status?.members?.filter((m) => m.isLeader).length, 1);
+    const log = await runPod(
+      NS,
+      'writer',
+      'cairnctl',
+      [
+        'set -e',
+        'for i in $(seq 1 20); do cairnctl --endpoints=http://kv-client:2379 put key-$i value-$i >/dev/null; done',
+        `echo "count $(cairnctl --endpoints=http://kv-client:2379 get key- --prefix --count-only -w fields | grep '"Count"' | cut -d: -f2)"`,
+      ].join('\n'),
+      120_000,
+    );
+    assert.match(log, /^count\s+20$/m);
+  });
+
+  it('scales 3 → 5 through learners and back to 3, leaving no learner and no extra pod', async () => {
+    await kubectl(['scale', 'kvcluster', 'kv', '-n', NS, '--replicas=5']);
+    const up = await settle(5, 180_000);
+    assert.ok(
+      up.learnersSeen.has('kv-3') || up.learnersSeen.has('kv-4'),
+      `learners seen: ${[...up.learnersSeen].join(',')}`,
+    );
+    await kubectl(['scale', 'kvcluster', 'kv', '-n', NS, '--replicas=3']);
+    const down = await settle(3, 180_000);
+    assert.deepEqual(down.kv.status?.members?.map((m) => m.name).sort(), ['kv-0', 'kv-1', 'kv-2']);
+    await waitFor(
+      'pods kv-3 and kv-4 gone',
+      async () =>
+        (await kubectl(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/instance=kv', '-o', 'name']))
+          .trim()
+          .split('\n').length === 3
+          ? true
+          : undefined,
+      60_000,
+    );
+    // Their claims go with them (retentionPolicy.whenScaled defaults to Delete).
+    await waitFor(
+      'claims of kv-3 and kv-4 deleted',
+      async () => {
+        const claims = (await kubectl(['get', 'pvc', '-n', NS, '-o', 'name'])).trim().split('\n');
+        return claims.some((c) => /data-kv-[34]$/.test(c)) ? undefined : true;
+      },
+      60_000,
+    );
+  });
+
+  it('brings a deleted pod back as the same member', async () => {
+    const before = await getCluster();
+    const id = before.status?.members?.find((m) => m.name === 'kv-1')?.id;
+    assert.ok(id !== undefined);
+    const oldUid = (await kubectl(['get', 'pod', 'kv-1', '-n', NS, '-o', 'jsonpath={.metadata.uid}'])).trim();
+    await kubectl(['delete', 'pod', 'kv-1', '-n', NS, '--wait=true', '--timeout=60s']);
+    await waitFor(
+      'a new kv-1 pod, Ready',
+      async () => {
+        const pod = await getJson<{
+          metadata: { uid: string };
+          status: { conditions?: { type: string; status: string }[] };
+        }>(['get', 'pod', 'kv-1', '-n', NS]);
+        const ready = pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+        return pod.metadata.uid !== oldUid && ready ? true : undefined;
+      },
+      120_000,
+    );
+    const { kv } = await settle(3, 120_000);
+    assert.equal(kv.status?.members?.find((m) => m.name === 'kv-1')?.id, id, 'the same member id');
+  });
+});
