@@ -1,0 +1,204 @@
+// In-memory stand-ins for the reconciler's two dependencies: the Kubernetes API (KubeOps) and the
+// cluster client. Tests set up pods and members, run a pass, and read what the reconciler applied and
+// called.
+import type {
+  KubernetesObject,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
+import type { KVCluster, KVClusterStatus } from '../../../../operator/src/api/v1alpha1/index.js';
+import type { KubeOps } from '../../../../operator/src/controllers/kvcluster/kube-ops.js';
+import type {
+  EndpointStatus,
+  KVClusterClient,
+  Member,
+  MemberList,
+} from '../../../../operator/src/kvclient/cluster-client.js';
+import { NO_LEADER } from '../../../../operator/src/kvclient/cluster-client.js';
+import { peerURL, type ClusterRef } from '../../../../operator/src/resources/index.js';
+
+export const REF: ClusterRef = { name: 'kv', namespace: 'ns', domain: 'cluster.local' };
+
+export function cluster(spec: KVCluster['spec'], status?: KVClusterStatus): KVCluster {
+  return {
+    apiVersion: 'cairn.dev/v1alpha1',
+    kind: 'KVCluster',
+    metadata: { name: 'kv', namespace: 'ns', uid: 'aaaabbbb-cccc', generation: 1 },
+    spec,
+    ...(status !== undefined ? { status } : {}),
+  };
+}
+
+export class FakeKube implements KubeOps {
+  applied = new Map<string, KubernetesObject>();
+  pods: V1Pod[] = [];
+  deletedPods: string[] = [];
+  statuses: KVClusterStatus[] = [];
+  /** The StatefulSet's status.updateRevision the "controller" reports. */
+  updateRevision = 'rev-1';
+
+  constructor(public kv: KVCluster | undefined) {}
+
+  async getCluster(): Promise<KVCluster | undefined> {
+    return Promise.resolve(this.kv);
+  }
+
+  async apply(obj: KubernetesObject): Promise<void> {
+    this.applied.set(`${obj.kind ?? ''}/${obj.metadata?.name ?? ''}`, structuredClone(obj));
+    return Promise.resolve();
+  }
+
+  async getStatefulSet(): Promise<V1StatefulSet | undefined> {
+    const sts = this.applied.get('StatefulSet/kv');
+    return Promise.resolve(
+      sts === undefined
+        ? undefined
+        : { ...sts, status: { replicas: 0, updateRevision: this.updateRevision } },
+    );
+  }
+
+  async listPods(): Promise<V1Pod[]> {
+    return Promise.resolve(this.pods);
+  }
+
+  async listClaims(): Promise<V1PersistentVolumeClaim[]> {
+    return Promise.resolve([]);
+  }
+
+  async deletePod(_namespace: string, name: string): Promise<void> {
+    this.deletedPods.push(name);
+    return Promise.resolve();
+  }
+
+  async deleteClaim(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async patchPodLabels(_namespace: string, name: string, labels: Record<string, string>): Promise<void> {
+    const pod = this.pods.find((p) => p.metadata?.name === name);
+    if (pod?.metadata !== undefined) pod.metadata.labels = { ...pod.metadata.labels, ...labels };
+    return Promise.resolve();
+  }
+
+  async patchStatus(kv: KVCluster, status: KVClusterStatus): Promise<void> {
+    this.statuses.push(status);
+    kv.status = status;
+    return Promise.resolve();
+  }
+
+  stsReplicas(): number | undefined {
+    const sts: V1StatefulSet | undefined = this.applied.get('StatefulSet/kv');
+    return sts?.spec?.replicas;
+  }
+
+  configMap(): Record<string, string> | undefined {
+    return (this.applied.get('ConfigMap/kv-bootstrap') as { data?: Record<string, string> } | undefined)
+      ?.data;
+  }
+}
+
+/** A running member pod with address 10.0.0.<ordinal+1> at `revision`. */
+export function pod(ordinal: number, revision = 'rev-1'): V1Pod {
+  return {
+    metadata: {
+      name: `kv-${ordinal}`,
+      namespace: 'ns',
+      uid: `uid-${ordinal}`,
+      labels: { 'app.kubernetes.io/instance': 'kv', 'controller-revision-hash': revision },
+    },
+    status: { phase: 'Running', podIP: `10.0.0.${ordinal + 1}` },
+  };
+}
+
+export interface FakeMember {
+  ordinal: number;
+  isLearner?: boolean;
+  /** Not started yet: no name, no Status. */
+  started?: boolean;
+  /** Status fails. */
+  down?: boolean;
+}
+
+export class FakeKV implements KVClusterClient {
+  calls: string[] = [];
+  leader = 0;
+  promoteRefusal: string | undefined;
+  private nextId = 100;
+  members: (Member & { ordinal: number; down: boolean })[] = [];
+
+  constructor(members: FakeMember[]) {
+    for (const m of members) this.add(m);
+  }
+
+  private add(m: FakeMember): Member {
+    const member = {
+      id: (this.nextId++).toString(16).padStart(16, '0'),
+      name: m.started === false ? '' : `kv-${m.ordinal}`,
+      peerURLs: [peerURL(REF, `kv-${m.ordinal}`)],
+      clientURLs: [],
+      isLearner: m.isLearner ?? false,
+      ordinal: m.ordinal,
+      down: m.down ?? false,
+    };
+    this.members.push(member);
+    return member;
+  }
+
+  idOf(ordinal: number): string {
+    return this.members.find((m) => m.ordinal === ordinal)?.id ?? '';
+  }
+
+  async memberList(): Promise<MemberList> {
+    return Promise.resolve({ clusterId: '00000000000000c1', members: this.members.map((m) => ({ ...m })) });
+  }
+
+  async addLearner(url: string): Promise<{ member: Member; members: Member[] }> {
+    this.calls.push(`addLearner ${url}`);
+    const ordinal = Number(/kv-(\d+)\./.exec(url)?.[1]);
+    const member = this.add({ ordinal, isLearner: true, started: false });
+    return Promise.resolve({ member, members: this.members });
+  }
+
+  async promote(id: string): Promise<void> {
+    this.calls.push(`promote ${id}`);
+    if (this.promoteRefusal !== undefined) throw new Error(this.promoteRefusal);
+    const m = this.members.find((x) => x.id === id);
+    if (m !== undefined) m.isLearner = false;
+    return Promise.resolve();
+  }
+
+  async remove(id: string): Promise<void> {
+    this.calls.push(`remove ${id}`);
+    this.members = this.members.filter((m) => m.id !== id);
+    return Promise.resolve();
+  }
+
+  async status(endpoint: string): Promise<EndpointStatus> {
+    const ordinal = Number(/10\.0\.0\.(\d+)/.exec(endpoint)?.[1]) - 1;
+    const m = this.members.find((x) => x.ordinal === ordinal && x.name !== '');
+    if (m === undefined || m.down) throw new Error(`connect ECONNREFUSED ${endpoint}`);
+    return Promise.resolve({
+      endpoint,
+      memberId: m.id,
+      clusterId: '00000000000000c1',
+      leader: this.members.find((x) => x.ordinal === this.leader)?.id ?? NO_LEADER,
+      version: '3.6.0',
+      dbSize: 4096,
+      raftTerm: 2,
+      raftIndex: 10,
+      raftAppliedIndex: 10,
+      revision: 5,
+      isLearner: m.isLearner,
+      errors: [],
+    });
+  }
+
+  async moveLeader(_endpoint: string, to: string): Promise<void> {
+    this.calls.push(`moveLeader ${to}`);
+    this.leader = this.members.find((m) => m.id === to)?.ordinal ?? this.leader;
+    return Promise.resolve();
+  }
+
+  close(): void {}
+}
