@@ -165,4 +165,53 @@ describe('the operator runs a KVCluster', () => {
     const { kv } = await settle(3, 120_000);
     assert.equal(kv.status?.members?.find((m) => m.name === 'kv-1')?.id, id, 'the same member id');
   });
+
+  it('repairs what an operator killed right after MemberAdd and right after MemberRemove left behind', async () => {
+    const restarts = async (): Promise<number> => {
+      const pods = await getJson<{ items: { status: { containerStatuses?: { restartCount: number }[] } }[] }>(
+        ['get', 'pods', '-n', 'cairn-system', '-l', 'app=cairn-operator'],
+      );
+      return pods.items.reduce((n, p) => n + (p.status.containerStatuses?.[0]?.restartCount ?? 0), 0);
+    };
+    const setFailpoints = async (value: string): Promise<void> => {
+      await kubectl([
+        'set',
+        'env',
+        'deployment/cairn-operator',
+        '-n',
+        'cairn-system',
+        `CAIRN_OPERATOR_FAILPOINTS=${value}`,
+      ]);
+      await kubectl(
+        ['rollout', 'status', 'deployment/cairn-operator', '-n', 'cairn-system', '--timeout=120s'],
+        {
+          timeoutMs: 130_000,
+        },
+      );
+    };
+    // Every MemberAdd kills the leading operator before it grows the StatefulSet; the next leader must
+    // create the learner's pod instead of adding another member.
+    await setFailpoints('afterMemberAdd');
+    const before = await restarts();
+    await kubectl(['scale', 'kvcluster', 'kv', '-n', NS, '--replicas=4']);
+    const up = await settle(4, 300_000);
+    assert.deepEqual(up.kv.status?.members?.map((m) => m.name).sort(), ['kv-0', 'kv-1', 'kv-2', 'kv-3']);
+    assert.ok((await restarts()) > before, 'an operator died at the failpoint');
+    // Every MemberRemove kills it before the StatefulSet shrinks.
+    await setFailpoints('afterMemberRemove');
+    const beforeRemove = await restarts();
+    await kubectl(['scale', 'kvcluster', 'kv', '-n', NS, '--replicas=3']);
+    const down = await settle(3, 300_000);
+    assert.deepEqual(down.kv.status?.members?.map((m) => m.name).sort(), ['kv-0', 'kv-1', 'kv-2']);
+    assert.ok((await restarts()) > beforeRemove, 'an operator died at the failpoint');
+    await waitFor(
+      'pod kv-3 gone',
+      async () =>
+        (await kubectl(['get', 'pod', 'kv-3', '-n', NS, '--ignore-not-found'])).trim() === ''
+          ? true
+          : undefined,
+      120_000,
+    );
+    await setFailpoints('');
+  });
 });
