@@ -145,6 +145,9 @@ function podSpec(kv: KVCluster, spec: ResolvedSpec, c: ClusterRef): V1PodSpec {
           failureThreshold: 3,
         },
         volumeMounts: [{ name: DATA_VOLUME, mountPath: DATA_MOUNT }],
+        // A member that fails to start (a corrupt data dir, a removed member's data) says why in its pod's
+        // status: the operator reads it there to decide on a replacement.
+        terminationMessagePolicy: 'FallbackToLogsOnError',
         ...(spec.resources !== undefined ? { resources: resourceRequirements(spec.resources) } : {}),
         securityContext: {
           allowPrivilegeEscalation: false,

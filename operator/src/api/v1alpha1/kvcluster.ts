@@ -287,6 +287,13 @@ export const MemberStatusSchema = Type.Object(
     errors: Type.Optional(
       Type.Array(Type.String(), { description: 'Errors the member or the operator reported.' }),
     ),
+    dataClaimUID: Type.Optional(
+      Type.String({
+        description:
+          "UID of the PersistentVolumeClaim that held the member's data when it was first seen healthy. A " +
+          'different claim later means the data was lost, and the member is replaced.',
+      }),
+    ),
   },
   { description: 'One member as the operator last saw it.' },
 );
@@ -343,6 +350,19 @@ export const KVClusterStatusSchema = Type.Object(
     selector: Type.Optional(Type.String({ description: 'Label selector of the member pods (for /scale).' })),
     currentVersion: Type.Optional(
       Type.String({ description: 'The version every member runs, once they agree.' }),
+    ),
+    replacements: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ description: 'Member name.' }),
+            attempts: Type.Integer({ description: 'Replacements of this member so far.' }),
+            lastAttemptTime: Type.String({ description: 'When the last one started.', format: 'date-time' }),
+          },
+          { description: 'Replacements of one member whose data was lost or corrupt.' },
+        ),
+        { description: 'Failed members the operator replaced (bounded: it gives up after a few attempts).' },
+      ),
     ),
   },
   { description: 'What the operator observed.' },

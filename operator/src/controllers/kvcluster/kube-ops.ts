@@ -31,6 +31,7 @@ export interface KubeOps {
   deletePod(namespace: string, name: string, uid: string): Promise<void>;
   deleteClaim(namespace: string, name: string): Promise<void>;
   patchPodLabels(namespace: string, name: string, labels: Record<string, string>): Promise<void>;
+  annotateClaim(namespace: string, name: string, annotations: Record<string, string>): Promise<void>;
   patchStatus(cluster: KVCluster, status: KVClusterStatus): Promise<void>;
 }
 
@@ -114,6 +115,15 @@ export class ClientNodeKubeOps implements KubeOps {
   async patchPodLabels(namespace: string, name: string, labels: Record<string, string>): Promise<void> {
     await ignoreNotFound(
       this.core.patchNamespacedPod({ namespace, name, body: { metadata: { labels } } }, mergePatch),
+    );
+  }
+
+  async annotateClaim(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+    await ignoreNotFound(
+      this.core.patchNamespacedPersistentVolumeClaim(
+        { namespace, name, body: { metadata: { annotations } } },
+        mergePatch,
+      ),
     );
   }
 

@@ -2,7 +2,7 @@
 // then decide): the KVCluster, its StatefulSet and pods, and — through the pods that run — the Raft
 // membership and every member's Status. Members and pods are joined by name (a started member publishes
 // its pod's name) or, for a learner that has not started yet, by the peer URL the operator gave it.
-import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1PersistentVolumeClaim, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { KVCluster, ResolvedSpec } from '../../api/v1alpha1/index.js';
 import type { EndpointStatus, KVClusterClient, Member } from '../../kvclient/cluster-client.js';
 import { NO_LEADER } from '../../kvclient/cluster-client.js';
@@ -37,6 +37,8 @@ export interface Observed {
   /** The StatefulSet's replicas: how many member pods the operator has asked for. */
   stsReplicas: number;
   pods: V1Pod[];
+  /** The members' data claims (`data-<pod>`). */
+  claims: V1PersistentVolumeClaim[];
   /** Undefined when no member answered MemberList. */
   membership: { clusterId: string; members: ObservedMember[] } | undefined;
   membershipError: string | undefined;
@@ -45,6 +47,11 @@ export interface Observed {
 
 export function podByName(o: Observed, name: string): V1Pod | undefined {
   return o.pods.find((p) => p.metadata?.name === name);
+}
+
+/** The claim holding a member's data (the StatefulSet's `data` template, so `data-<pod>`). */
+export function claimOf(o: Observed, podName: string): V1PersistentVolumeClaim | undefined {
+  return o.claims.find((c) => c.metadata?.name === `data-${podName}`);
 }
 
 export function podEndpoint(pod: V1Pod): string | undefined {
@@ -68,6 +75,7 @@ export async function observe(
   const pods = (await kube.listPods(ref.namespace, selectorString(ref))).filter(
     (p) => memberOrdinal(ref, p.metadata?.name ?? '') !== undefined,
   );
+  const claims = await kube.listClaims(ref.namespace, selectorString(ref));
   const observed: Observed = {
     kv,
     spec,
@@ -75,6 +83,7 @@ export async function observe(
     sts,
     stsReplicas: sts?.spec?.replicas ?? 0,
     pods,
+    claims,
     membership: undefined,
     membershipError: undefined,
     leader: undefined,

@@ -22,6 +22,7 @@ import type { KVClusterClient } from '../../kvclient/cluster-client.js';
 import {
   LABEL_ROLE,
   bootstrapConfigMap,
+  quorum,
   clientService,
   clusterRef,
   memberName,
@@ -36,8 +37,16 @@ import type { Logger } from '../../runtime/logger.js';
 import type { OperatorMetrics } from '../../runtime/metrics.js';
 import { splitKey } from '../../runtime/object-key.js';
 import type { KubeOps } from './kube-ops.js';
-import { observe, podByName, podEndpoint, type Observed, type ObservedMember } from './observed.js';
-import { deriveStatus, health, type Problem, type Progress } from './status.js';
+import { claimOf, observe, podByName, podEndpoint, type Observed, type ObservedMember } from './observed.js';
+import { deriveStatus, health, type PassRecord, type Problem, type Progress } from './status.js';
+import {
+  ANNOTATION_MEMBER_ID,
+  REPLACEMENT_ATTEMPTS_MAX,
+  failedMember,
+  holdsRemovedData,
+  recordAttempt,
+  type FailureReason,
+} from './replacement.js';
 import { checkVersionPath } from './version-path.js';
 
 export interface EventSink {
@@ -94,12 +103,13 @@ export class KVClusterReconciler {
     await this.deps.kube.apply(peerService(kv, ref));
     await this.deps.kube.apply(clientService(kv, ref));
     const { observed, client } = await observe(this.deps.kube, kv, effective, ref, this.deps.connect);
+    const pass: PassRecord = { claimUIDs: new Map(), replacements: kv.status?.replacements };
     try {
       let result: StepResult;
       if (observed.sts === undefined) result = await this.bootstrap(kv, effective, ref);
-      else result = await this.step(observed, client, effective, log);
+      else result = await this.step(observed, client, effective, log, problems, pass);
       const currentVersion = this.currentVersion(observed, effective);
-      const status = deriveStatus(observed, result.progress, problems, currentVersion, this.now());
+      const status = deriveStatus(observed, result.progress, problems, currentVersion, this.now(), pass);
       await this.deps.kube.patchStatus(kv, status);
       this.reportTransitions(kv, status.phase);
       const h = health(observed);
@@ -168,6 +178,8 @@ export class KVClusterReconciler {
     client: KVClusterClient | undefined,
     spec: ResolvedSpec,
     log: Logger,
+    problems: Problem[],
+    pass: PassRecord,
   ): Promise<StepResult> {
     const { kv, ref } = o;
     const kube = this.deps.kube;
@@ -193,6 +205,7 @@ export class KVClusterReconciler {
     const voters = members.filter((m) => !m.member.isLearner);
     await kube.apply(podDisruptionBudget(kv, ref, Math.max(voters.length, 1)));
     await this.labelRoles(o, members);
+    await this.recordClaims(o, members, pass);
 
     // 3. Drift after a crash.
     const unplaced = members.find(
@@ -217,6 +230,16 @@ export class KVClusterReconciler {
       await this.applyStatefulSet(o, spec, o.stsReplicas - 1);
       this.deps.events.normal(kv, 'MemberPodRemoved', `pod ${last.name} of a removed member scaled away`);
       return this.progress('Scaling', 'ScalingDown', `removing the pod of removed member ${last.name}`);
+    }
+
+    // 3b. Replacement: a removed member's pod within the desired size is wiped or re-added; a member whose
+    // data is lost or corrupt is removed to start one.
+    const replacing = orphan.find((x) => x.ordinal < spec.replicas);
+    if (replacing !== undefined) return this.continueReplacement(o, client, replacing.name);
+    for (const m of members) {
+      if (m.podName === undefined) continue;
+      const failure = failedMember(m, podByName(o, m.podName), claimOf(o, m.podName), kv.status);
+      if (failure !== undefined) return this.startReplacement(o, client, m, failure, problems, pass);
     }
 
     // 4. Promote a learner that has caught up.
@@ -349,7 +372,7 @@ export class KVClusterReconciler {
       `leadership moved from ${leader.podName ?? ''} to ${target.podName ?? ''}`,
     );
     return this.progress(
-      reason === 'RollingUpdate' ? 'Upgrading' : 'Scaling',
+      reason === 'RollingUpdate' ? 'Upgrading' : reason === 'Replacing' ? 'Replacing' : 'Scaling',
       reason,
       `moved leadership to ${target.podName ?? ''}`,
     );
@@ -371,6 +394,113 @@ export class KVClusterReconciler {
     const existing = o.sts?.spec?.volumeClaimTemplates;
     if (desired.spec !== undefined && existing !== undefined) desired.spec.volumeClaimTemplates = existing;
     await this.deps.kube.apply(desired);
+  }
+
+  /**
+   * Remembers which claim holds each healthy member's data: in the status (dataClaimUID, kept from the
+   * first sighting, so a later different claim reveals lost data) and on the claim itself (the member id,
+   * so the claim of a removed member is known to hold stale data).
+   */
+  private async recordClaims(
+    o: Observed,
+    members: readonly ObservedMember[],
+    pass: PassRecord,
+  ): Promise<void> {
+    for (const m of members) {
+      const recorded = o.kv.status?.members?.find((x) => x.id === m.member.id)?.dataClaimUID;
+      if (recorded !== undefined) {
+        pass.claimUIDs.set(m.member.id, recorded);
+        continue;
+      }
+      if (!m.healthy || m.podName === undefined) continue;
+      const claim = claimOf(o, m.podName);
+      const uid = claim?.metadata?.uid;
+      if (claim === undefined || uid === undefined) continue;
+      pass.claimUIDs.set(m.member.id, uid);
+      if (claim.metadata?.annotations?.[ANNOTATION_MEMBER_ID] !== m.member.id) {
+        await this.deps.kube.annotateClaim(o.ref.namespace, claim.metadata?.name ?? '', {
+          [ANNOTATION_MEMBER_ID]: m.member.id,
+        });
+      }
+    }
+  }
+
+  /** Removes a member whose data is lost or corrupt, while the others keep a quorum; a few times at most. */
+  private async startReplacement(
+    o: Observed,
+    client: KVClusterClient,
+    m: ObservedMember,
+    failure: { reason: FailureReason; message: string },
+    problems: Problem[],
+    pass: PassRecord,
+  ): Promise<StepResult> {
+    const name = m.podName ?? m.member.name;
+    const voters = (o.membership?.members ?? []).filter((x) => !x.member.isLearner && x !== m);
+    const healthy = voters.filter((x) => x.healthy).length;
+    if (o.leader === m) return this.moveLeaderAway(o, client, m, 'Replacing');
+    if (voters.length === 0 || healthy < quorum(voters.length) || o.leader === undefined) {
+      problems.push({
+        reason: 'ReplacementBlocked',
+        message: `${name} must be replaced (${failure.message}), but the others do not hold a quorum`,
+      });
+      return { requeueAfterMs: UNHEALTHY_REQUEUE_MS };
+    }
+    const attempts = (o.kv.status?.replacements ?? []).find((r) => r.name === name)?.attempts ?? 0;
+    if (attempts >= REPLACEMENT_ATTEMPTS_MAX) {
+      const message = `gave up replacing ${name} after ${attempts} attempts: ${failure.message}`;
+      problems.push({ reason: 'ReplacementGaveUp', message });
+      this.deps.events.warning(o.kv, 'ReplacementGaveUp', message);
+      return { requeueAfterMs: STEADY_REQUEUE_MS };
+    }
+    // Mark the claim as the removed member's first, so a crash after the removal still wipes it.
+    const claim = claimOf(o, name);
+    if (claim !== undefined && claim.metadata?.annotations?.[ANNOTATION_MEMBER_ID] !== m.member.id) {
+      await this.deps.kube.annotateClaim(o.ref.namespace, claim.metadata?.name ?? '', {
+        [ANNOTATION_MEMBER_ID]: m.member.id,
+      });
+    }
+    await client.remove(m.member.id);
+    pass.replacements = recordAttempt(
+      pass.replacements,
+      name,
+      this.now()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z'),
+    );
+    this.deps.events.warning(
+      o.kv,
+      'MemberReplacing',
+      `${name} (${m.member.id}): ${failure.message}; removed, to rejoin as a new learner on a fresh volume`,
+    );
+    this.deps.failpoint?.('afterMemberRemove');
+    return this.progress('Replacing', failure.reason, `replacing ${name}: ${failure.message}`);
+  }
+
+  /**
+   * The pod of a removed member, within the desired size: wipe its claim if it holds the removed
+   * member's data, else add it back as a learner under the same name and restart it to join at once.
+   */
+  private async continueReplacement(o: Observed, client: KVClusterClient, name: string): Promise<StepResult> {
+    const { kube } = this.deps;
+    const pod = podByName(o, name);
+    const claim = claimOf(o, name);
+    if (claim === undefined)
+      return this.progress('Replacing', 'WaitingForVolume', `waiting for a new volume for ${name}`);
+    if (holdsRemovedData(pod, claim)) {
+      await kube.deleteClaim(o.ref.namespace, claim.metadata?.name ?? '');
+      if (pod !== undefined) await kube.deletePod(o.ref.namespace, name, pod.metadata?.uid ?? '');
+      this.deps.events.normal(o.kv, 'MemberDataWiped', `deleted the volume of removed member ${name}`);
+      return this.progress('Replacing', 'WipingData', `deleting the stale volume of ${name}`);
+    }
+    if (o.leader === undefined) return { requeueAfterMs: UNHEALTHY_REQUEUE_MS };
+    const added = await client.addLearner(peerURL(o.ref, name));
+    this.deps.events.normal(o.kv, 'MemberAdded', `re-added ${name} as learner ${added.member.id}`);
+    this.deps.failpoint?.('afterMemberAdd');
+    const names = Array.from({ length: o.stsReplicas }, (_, i) => memberName(o.ref, i));
+    await kube.apply(bootstrapConfigMap(o.kv, o.ref, { state: 'existing', members: names }));
+    // Restart it now: waiting out the crash-loop back-off of its failed joins could take minutes.
+    if (pod !== undefined) await kube.deletePod(o.ref.namespace, name, pod.metadata?.uid ?? '');
+    return this.progress('Replacing', 'ReAdding', `${name} re-added as a learner`);
   }
 
   /** Keeps each pod's cairn.dev/role label (what the PDB counts) in line with its member. */

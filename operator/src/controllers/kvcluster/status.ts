@@ -38,12 +38,20 @@ export function health(o: Observed): Health {
   };
 }
 
+/** What a pass carries into the status besides its observations. */
+export interface PassRecord {
+  /** Member id → UID of its data claim (kept from the first time it was seen healthy). */
+  claimUIDs: Map<string, string>;
+  replacements: KVClusterStatus['replacements'];
+}
+
 export function deriveStatus(
   o: Observed,
   progress: Progress | undefined,
   problems: readonly Problem[],
   currentVersion: string | undefined,
   now: Date,
+  pass: PassRecord = { claimUIDs: new Map(), replacements: undefined },
 ): KVClusterStatus {
   const previous = o.kv.status;
   const h = health(o);
@@ -117,6 +125,7 @@ export function deriveStatus(
           raftIndex: m.status.raftAppliedIndex,
         }
       : {}),
+    ...(pass.claimUIDs.has(m.member.id) ? { dataClaimUID: pass.claimUIDs.get(m.member.id) } : {}),
     ...(m.statusError !== undefined
       ? { errors: [m.statusError] }
       : m.status?.errors.length
@@ -134,5 +143,8 @@ export function deriveStatus(
     readyReplicas: h.healthyVoters,
     selector: selectorString(o.ref),
     ...(currentVersion !== undefined ? { currentVersion } : {}),
+    ...(pass.replacements !== undefined && pass.replacements.length > 0
+      ? { replacements: pass.replacements }
+      : {}),
   };
 }

@@ -63,7 +63,7 @@ export class FakeKube implements KubeOps {
   }
 
   async listClaims(): Promise<V1PersistentVolumeClaim[]> {
-    return Promise.resolve([]);
+    return Promise.resolve(this.claims);
   }
 
   async deletePod(_namespace: string, name: string): Promise<void> {
@@ -71,13 +71,25 @@ export class FakeKube implements KubeOps {
     return Promise.resolve();
   }
 
-  async deleteClaim(): Promise<void> {
+  async deleteClaim(_namespace: string, name: string): Promise<void> {
+    this.deletedClaims.push(name);
+    this.claims = this.claims.filter((c) => c.metadata?.name !== name);
     return Promise.resolve();
   }
 
   async patchPodLabels(_namespace: string, name: string, labels: Record<string, string>): Promise<void> {
     const pod = this.pods.find((p) => p.metadata?.name === name);
     if (pod?.metadata !== undefined) pod.metadata.labels = { ...pod.metadata.labels, ...labels };
+    return Promise.resolve();
+  }
+
+  claims: V1PersistentVolumeClaim[] = [];
+  deletedClaims: string[] = [];
+
+  async annotateClaim(_namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+    const claim = this.claims.find((c) => c.metadata?.name === name);
+    if (claim?.metadata !== undefined)
+      claim.metadata.annotations = { ...claim.metadata.annotations, ...annotations };
     return Promise.resolve();
   }
 
