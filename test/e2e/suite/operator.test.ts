@@ -27,6 +27,7 @@ interface KVClusterJson {
     leader?: string;
     conditions?: { type: string; status: string; reason: string; message: string }[];
     members?: { name: string; id?: string; isLearner: boolean; isLeader: boolean; healthy: boolean }[];
+    replacements?: { name: string; attempts: number }[];
   };
 }
 
@@ -164,6 +165,43 @@ describe('the operator runs a KVCluster', () => {
     );
     const { kv } = await settle(3, 120_000);
     assert.equal(kv.status?.members?.find((m) => m.name === 'kv-1')?.id, id, 'the same member id');
+  });
+
+  it('replaces a member whose volume was deleted with its pod: a new member joins as a learner', async () => {
+    const before = await getCluster();
+    const oldId = before.status?.members?.find((m) => m.name === 'kv-2')?.id;
+    assert.ok(oldId !== undefined);
+    // The claim stays until its pod is gone (pvc-protection); the StatefulSet then makes a new, empty one.
+    await kubectl(['delete', 'pvc', 'data-kv-2', '-n', NS, '--wait=false']);
+    await kubectl(['delete', 'pod', 'kv-2', '-n', NS, '--wait=true', '--timeout=60s']);
+    const learnersSeen = new Set<string>();
+    const replaced = await waitFor(
+      'kv-2 back as a new, healthy voter',
+      async () => {
+        const got = await getCluster();
+        for (const m of got.status?.members ?? []) if (m.isLearner) learnersSeen.add(m.name);
+        const kv2 = got.status?.members?.find((m) => m.name === 'kv-2');
+        const settled =
+          available(got) &&
+          got.status?.members?.length === 3 &&
+          got.status.members.every((m) => !m.isLearner && m.healthy) &&
+          kv2?.id !== undefined &&
+          kv2.id !== oldId;
+        return settled ? got : undefined;
+      },
+      300_000,
+      500,
+    );
+    assert.ok(learnersSeen.has('kv-2'), 'the new member joined as a learner');
+    assert.equal(replaced.status?.replacements?.find((r) => r.name === 'kv-2')?.attempts, 1);
+    const log = await runPod(
+      NS,
+      'reader',
+      'cairnctl',
+      `echo "count $(cairnctl --endpoints=http://kv-2.kv:2379 get key- --prefix --count-only -w fields | grep '"Count"' | cut -d: -f2)"`,
+      60_000,
+    );
+    assert.match(log, /^count\s+20$/m, 'the new member has every key');
   });
 
   it('repairs what an operator killed right after MemberAdd and right after MemberRemove left behind', async () => {
