@@ -138,8 +138,11 @@ describe('a 3-member cairn StatefulSet', () => {
       'cairnctl',
       [
         'set -e',
-        // The members find a leader shortly after the last one starts.
+        // The members find a leader shortly after the last one starts; each then publishes its client URL
+        // through the log (until then it is listed with its name from --initial-cluster but no client URL,
+        // as in etcd).
         `for i in $(seq 1 60); do ${CTL} endpoint health >/dev/null 2>&1 && break; sleep 1; done`,
+        `for i in $(seq 1 60); do [ "$(${CTL} member list 2>/dev/null | awk -F', ' '$5 != ""' | wc -l)" = 3 ] && break; sleep 1; done`,
         `${CTL} member list`,
         `for i in $(seq 1 20); do ${CTL} put key-$i value-$i >/dev/null; done`,
         `echo "count $(${CTL} get key- --prefix --count-only -w fields | grep '"Count"' | cut -d: -f2)"`,
