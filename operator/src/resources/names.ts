@@ -56,6 +56,15 @@ export function memberOrdinal(c: ClusterRef, member: string): number | undefined
   return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
+/** The member name a peer URL of this cluster was made for (the inverse of peerURL), or undefined. */
+export function memberOfPeerURL(c: ClusterRef, url: string): string | undefined {
+  const m = /^http:\/\/([^.]+)\./.exec(url);
+  const name = m?.[1];
+  return name !== undefined && memberOrdinal(c, name) !== undefined && peerURL(c, name) === url
+    ? name
+    : undefined;
+}
+
 export function memberHost(c: ClusterRef, member: string): string {
   return `${member}.${peerServiceName(c)}.${c.namespace}.svc.${c.domain}`;
 }

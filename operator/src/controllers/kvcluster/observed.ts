@@ -8,9 +8,8 @@ import type { EndpointStatus, KVClusterClient, Member } from '../../kvclient/clu
 import { NO_LEADER } from '../../kvclient/cluster-client.js';
 import {
   CLIENT_PORT,
-  memberName,
+  memberOfPeerURL,
   memberOrdinal,
-  peerURL,
   selectorString,
   type ClusterRef,
 } from '../../resources/index.js';
@@ -103,13 +102,9 @@ export async function observe(
     observed.membershipError = err instanceof Error ? err.message : String(err);
     return { observed, client };
   }
-  const byPeerURL = new Map<string, string>();
-  for (let i = 0; i < Math.max(observed.stsReplicas, pods.length) + list.members.length; i++) {
-    byPeerURL.set(peerURL(ref, memberName(ref, i)), memberName(ref, i));
-  }
   const members = await Promise.all(
     list.members.map(async (member): Promise<ObservedMember> => {
-      const podName = member.name !== '' ? member.name : byPeerURL.get(member.peerURLs[0] ?? '');
+      const podName = member.name !== '' ? member.name : memberOfPeerURL(ref, member.peerURLs[0] ?? '');
       const ordinal = podName === undefined ? undefined : memberOrdinal(ref, podName);
       const pod = podName === undefined ? undefined : podByName(observed, podName);
       const endpoint = pod === undefined ? undefined : podEndpoint(pod);

@@ -110,8 +110,8 @@ export class KVClusterReconciler {
       else result = await this.step(observed, client, effective, log, problems, pass);
       const currentVersion = this.currentVersion(observed, effective);
       const status = deriveStatus(observed, result.progress, problems, currentVersion, this.now(), pass);
-      await this.deps.kube.patchStatus(kv, status);
       this.reportTransitions(kv, status.phase);
+      await this.deps.kube.patchStatus(kv, status);
       const h = health(observed);
       this.deps.metrics?.setClusterHealth(namespace, name, {
         voters: h.voters,
@@ -141,15 +141,12 @@ export class KVClusterReconciler {
     return { ...spec, version: current };
   }
 
-  private lastPhase = new Map<string, string>();
-
+  /** An Event when the phase changes: the KVCluster read at the start of the pass still has the last one. */
   private reportTransitions(kv: KVCluster, phase: string | undefined): void {
-    const key = `${kv.metadata.namespace}/${kv.metadata.name}`;
-    const before = this.lastPhase.get(key) ?? kv.status?.phase;
+    const before = kv.status?.phase;
     if (phase !== undefined && before !== phase) {
       this.deps.events.normal(kv, `Phase${phase}`, `phase ${before ?? 'none'} → ${phase}`);
     }
-    if (phase !== undefined) this.lastPhase.set(key, phase);
   }
 
   /** Every pod at the StatefulSet's current revision: the members run the effective version. */

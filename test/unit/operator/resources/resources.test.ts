@@ -13,6 +13,7 @@ import {
   clientService,
   clusterRef,
   initialCluster,
+  memberOfPeerURL,
   memberOrdinal,
   peerService,
   peerURL,
@@ -43,6 +44,9 @@ describe('names and addresses', () => {
     assert.equal(memberOrdinal(c, 'kv-7'), 7);
     assert.equal(memberOrdinal(c, 'kvx-1'), undefined);
     assert.equal(memberOrdinal(c, 'kv-1-extra'), undefined);
+    assert.equal(memberOfPeerURL(c, 'http://kv-3.kv.prod.svc.cluster.local:2380'), 'kv-3');
+    assert.equal(memberOfPeerURL(c, 'http://kv-3.other.prod.svc.cluster.local:2380'), undefined);
+    assert.equal(memberOfPeerURL(c, 'http://127.0.0.1:1'), undefined);
     assert.deepEqual(clusterRef(kv({ version: '0.1.0' }), 'example.org'), {
       name: 'kv',
       namespace: 'prod',
