@@ -185,7 +185,7 @@ export class PodWorker {
       );
       this.event('Warning', 'Failed', `e2e node agent: ${describeError(err)}`);
     }
-    await this.stopContainers(this.terminationGraceMs());
+    await this.stopContainers(this.terminationGrace);
     await this.releaseSandbox();
     // A pod that was already finished when the agent met it (the agent restarted) keeps the status it has.
     if (!alreadyTerminal) {
@@ -195,10 +195,6 @@ export class PodWorker {
     // A finished pod (Job) stays until it is deleted; then it gets its final delete like any other.
     await this.terminationRequested;
     if (!this.objectGone && !this.agentStopping) await this.finalDelete();
-  }
-
-  private terminationGraceMs(): number {
-    return this.terminationGrace;
   }
 
   private startTermination(graceMs: number): void {
@@ -331,7 +327,7 @@ export class PodWorker {
     this.finalPhase = failed ? 'Failed' : 'Succeeded';
     this.markStatus();
     // Sidecars are stopped once the main containers are done, as the kubelet does for Jobs.
-    await this.stopContainers(this.terminationGraceMs());
+    await this.stopContainers(this.terminationGrace);
   }
 
   /** Runs a container (main or sidecar) and restarts it per policy until it ends for good. */
@@ -408,7 +404,7 @@ export class PodWorker {
     if (c.kind !== 'init') this.startProbes(c, proc.pid);
     const postStart = c.spec.lifecycle?.postStart;
     if (postStart !== undefined) {
-      const result = await runHandler(postStart, this.probeTarget(c), this.terminationGraceMs());
+      const result = await runHandler(postStart, this.probeTarget(c), this.terminationGrace);
       if (!result.ok) {
         this.event('Warning', 'FailedPostStartHook', result.message, c.spec);
         proc.kill();

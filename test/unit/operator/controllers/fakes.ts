@@ -9,6 +9,10 @@ import type {
 } from '@kubernetes/client-node';
 import type { KVCluster, KVClusterStatus } from '../../../../operator/src/api/v1alpha1/index.js';
 import type { KubeOps } from '../../../../operator/src/controllers/kvcluster/kube-ops.js';
+import {
+  KVClusterReconciler,
+  type Failpoint,
+} from '../../../../operator/src/controllers/kvcluster/reconciler.js';
 import type {
   EndpointStatus,
   KVClusterClient,
@@ -213,4 +217,52 @@ export class FakeKV implements KVClusterClient {
   }
 
   close(): void {}
+}
+
+/** What a failpoint throws in the tests: the operator "dies" there. */
+export class Crash extends Error {}
+
+export interface Harness {
+  kube: FakeKube;
+  fake: FakeKV;
+  reconciler: KVClusterReconciler;
+  /** `Reason: message` of every Event, in order. */
+  events: string[];
+}
+
+/** A reconciler over fakes: `members` in the cluster, `pods` (ordinals) running. */
+export function harness(
+  kv: KVCluster,
+  members: FakeMember[],
+  pods: number[],
+  opts: { crashAt?: Failpoint } = {},
+): Harness {
+  const kube = new FakeKube(kv);
+  const fake = new FakeKV(members);
+  const events: string[] = [];
+  kube.pods = pods.map((o) => pod(o));
+  const reconciler = new KVClusterReconciler({
+    kube,
+    connect: () => fake,
+    events: {
+      normal: (_o, reason, message) => events.push(`${reason}: ${message}`),
+      warning: (_o, reason, message) => events.push(`${reason}: ${message}`),
+    },
+    clusterDomain: 'cluster.local',
+    failpoint: (point) => {
+      if (point === opts.crashAt) throw new Crash(point);
+    },
+  });
+  return { kube, fake, reconciler, events };
+}
+
+/** An existing StatefulSet with `replicas`, as a previous pass would have left it. */
+export async function withStatefulSet(kube: FakeKube, replicas: number): Promise<void> {
+  const sts: V1StatefulSet = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'kv' },
+    spec: { replicas, selector: {}, serviceName: 'kv', template: {} },
+  };
+  await kube.apply(sts);
 }

@@ -4,55 +4,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KVCluster } from '../../../../operator/src/api/v1alpha1/index.js';
-import {
-  KVClusterReconciler,
-  type Failpoint,
-} from '../../../../operator/src/controllers/kvcluster/reconciler.js';
 import { newOperatorLogger } from '../../../../operator/src/runtime/logger.js';
-import { FakeKube, FakeKV, cluster, pod, type FakeMember } from './fakes.js';
+import { Crash, cluster, harness, pod, withStatefulSet } from './fakes.js';
 
 const log = newOperatorLogger({ level: 'error' });
 
-class Crash extends Error {}
-
-function setup(
-  kv: KVCluster,
-  members: FakeMember[],
-  pods: number[],
-  opts: { crashAt?: Failpoint } = {},
-): { kube: FakeKube; fake: FakeKV; reconciler: KVClusterReconciler; events: string[] } {
-  const kube = new FakeKube(kv);
-  const fake = new FakeKV(members);
-  const events: string[] = [];
-  kube.pods = pods.map((o) => pod(o));
-  const reconciler = new KVClusterReconciler({
-    kube,
-    connect: () => fake,
-    events: {
-      normal: (_o, reason, message) => events.push(`${reason}: ${message}`),
-      warning: (_o, reason, message) => events.push(`${reason}: ${message}`),
-    },
-    clusterDomain: 'cluster.local',
-    failpoint: (point) => {
-      if (point === opts.crashAt) throw new Crash(point);
-    },
-  });
-  return { kube, fake, reconciler, events };
-}
-
-/** An existing StatefulSet with `replicas`, as a previous pass would have left it. */
-async function withStatefulSet(kube: FakeKube, replicas: number): Promise<void> {
-  await kube.apply({
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: 'kv' },
-    spec: { replicas },
-  } as never);
-}
-
 describe('KVCluster reconciler', () => {
   it('bootstraps the seed alone with state new', async () => {
-    const { kube, reconciler } = setup(cluster({ version: '0.1.0', replicas: 3 }), [], []);
+    const { kube, reconciler } = harness(cluster({ version: '0.1.0', replicas: 3 }), [], []);
     const result = await reconciler.reconcile('ns/kv', log);
     assert.equal(kube.stsReplicas(), 1);
     assert.deepEqual(kube.configMap(), {
@@ -65,7 +24,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('adds the next member as a learner, then its pod, with the whole membership in the ConfigMap', async () => {
-    const { kube, fake, reconciler } = setup(
+    const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 3 }),
       [{ ordinal: 0 }],
       [0],
@@ -83,7 +42,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('creates the pod of a learner added just before a crash (after MemberAdd)', async () => {
-    const { kube, fake, reconciler } = setup(
+    const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 3 }),
       [{ ordinal: 0 }],
       [0],
@@ -95,7 +54,7 @@ describe('KVCluster reconciler', () => {
     await assert.rejects(reconciler.reconcile('ns/kv', log), Crash);
     assert.equal(kube.stsReplicas(), 1, 'the crash came before the StatefulSet grew');
     // The next operator's pass: the learner exists without a pod → grow, no second MemberAdd.
-    const next = setup(kube.kv as KVCluster, [], [0]);
+    const next = harness(kube.kv as KVCluster, [], [0]);
     next.kube.applied = kube.applied;
     next.fake.members = fake.members;
     await next.reconciler.reconcile('ns/kv', log);
@@ -104,7 +63,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('promotes a learner once it has started, and waits while it catches up', async () => {
-    const { kube, fake, reconciler } = setup(
+    const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 2 }),
       [{ ordinal: 0 }, { ordinal: 1, isLearner: true }],
       [0, 1],
@@ -123,7 +82,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('does not promote a learner that has not started', async () => {
-    const { kube, fake, reconciler } = setup(
+    const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 2 }),
       [{ ordinal: 0 }, { ordinal: 1, isLearner: true, started: false }],
       [0, 1],
@@ -134,7 +93,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('scales down from the highest ordinal, moving leadership away first', async () => {
-    const { kube, fake, reconciler } = setup(
+    const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 2 }),
       [{ ordinal: 0 }, { ordinal: 1 }, { ordinal: 2 }],
       [0, 1, 2],
@@ -155,7 +114,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('scales away the pod of a member removed just before a crash (after MemberRemove)', async () => {
-    const { kube, fake, reconciler } = setup(
+    const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 2 }),
       [{ ordinal: 0 }, { ordinal: 1 }, { ordinal: 2 }],
       [0, 1, 2],
@@ -166,7 +125,7 @@ describe('KVCluster reconciler', () => {
     await withStatefulSet(kube, 3);
     await assert.rejects(reconciler.reconcile('ns/kv', log), Crash);
     assert.equal(kube.stsReplicas(), 3);
-    const next = setup(kube.kv as KVCluster, [], [0, 1, 2]);
+    const next = harness(kube.kv as KVCluster, [], [0, 1, 2]);
     next.kube.applied = kube.applied;
     next.fake.members = fake.members;
     await next.reconciler.reconcile('ns/kv', log);
@@ -175,7 +134,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('changes no membership while a voter is unhealthy', async () => {
-    const { kube, fake, reconciler } = setup(
+    const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 5 }),
       [{ ordinal: 0 }, { ordinal: 1 }, { ordinal: 2, down: true }],
       [0, 1, 2],
@@ -193,7 +152,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('reports a lost quorum and changes nothing', async () => {
-    const { kube, fake, reconciler } = setup(
+    const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 3 }, { phase: 'Running' }),
       [{ ordinal: 0 }, { ordinal: 1, down: true }, { ordinal: 2, down: true }],
       [0, 1, 2],
@@ -209,7 +168,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('rolls outdated pods one at a time, followers first, the leader last after MoveLeader', async () => {
-    const { kube, fake, reconciler } = setup(
+    const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 3 }),
       [{ ordinal: 0 }, { ordinal: 1 }, { ordinal: 2 }],
       [0, 1, 2],
@@ -232,7 +191,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('holds back a version change that skips a minor version, and says why', async () => {
-    const { kube, events, reconciler } = setup(
+    const { kube, events, reconciler } = harness(
       cluster({ version: '0.3.0', replicas: 1 }, { currentVersion: '0.1.0' }),
       [{ ordinal: 0 }],
       [0],
@@ -251,7 +210,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('warns about an even size (event and Degraded condition) and reports the members, leader and roles', async () => {
-    const { kube, events, reconciler } = setup(
+    const { kube, events, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 2 }),
       [{ ordinal: 0 }, { ordinal: 1 }],
       [0, 1],

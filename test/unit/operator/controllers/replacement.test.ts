@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { KVCluster, KVClusterStatus } from '../../../../operator/src/api/v1alpha1/index.js';
-import { KVClusterReconciler } from '../../../../operator/src/controllers/kvcluster/reconciler.js';
 import { newOperatorLogger } from '../../../../operator/src/runtime/logger.js';
-import { FakeKube, FakeKV, cluster, pod, type FakeMember } from './fakes.js';
+import { FakeKV, cluster, harness, withStatefulSet, type FakeMember, type Harness } from './fakes.js';
 
 const log = newOperatorLogger({ level: 'error' });
 
@@ -21,31 +20,10 @@ function claim(ordinal: number, uid: string, memberId?: string): V1PersistentVol
   };
 }
 
-async function setup(
-  kv: KVCluster,
-  members: FakeMember[],
-  pods: number[],
-): Promise<{ kube: FakeKube; fake: FakeKV; reconciler: KVClusterReconciler; events: string[] }> {
-  const kube = new FakeKube(kv);
-  const fake = new FakeKV(members);
-  const events: string[] = [];
-  kube.pods = pods.map((o) => pod(o));
-  await kube.apply({
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: 'kv' },
-    spec: { replicas: 3 },
-  } as never);
-  const reconciler = new KVClusterReconciler({
-    kube,
-    connect: () => fake,
-    events: {
-      normal: (_o, reason, message) => events.push(`${reason}: ${message}`),
-      warning: (_o, reason, message) => events.push(`${reason}: ${message}`),
-    },
-    clusterDomain: 'cluster.local',
-  });
-  return { kube, fake, reconciler, events };
+async function setup(kv: KVCluster, members: FakeMember[], pods: number[]): Promise<Harness> {
+  const h = harness(kv, members, pods);
+  await withStatefulSet(h.kube, 3);
+  return h;
 }
 
 /** A status in which the operator saw every member healthy on claim `c-<ordinal>`. */
