@@ -90,9 +90,10 @@ export class EventRecorder {
     this.event(obj, 'Warning', reason, message);
   }
 
-  event(obj: KubernetesObject, type: EventType, reason: string, message: string): void {
+  /** `fieldPath` narrows the event to a part of the object (a pod's container: `spec.containers{name}`). */
+  event(obj: KubernetesObject, type: EventType, reason: string, message: string, fieldPath?: string): void {
     try {
-      const involved = involvedObjectOf(obj);
+      const involved = { ...involvedObjectOf(obj), ...(fieldPath !== undefined ? { fieldPath } : {}) };
       const text =
         message.length > EVENT_MESSAGE_CHARS_MAX ? message.slice(0, EVENT_MESSAGE_CHARS_MAX) : message;
       const key = JSON.stringify([
@@ -101,6 +102,7 @@ export class EventRecorder {
         involved.namespace,
         involved.name,
         involved.uid,
+        involved.fieldPath,
         type,
         reason,
         text,

@@ -4,9 +4,7 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   KubeConfig,
-  PatchStrategy,
   StorageV1Api,
-  setHeaderOptions,
 } from '@kubernetes/client-node';
 
 export interface Kube {
@@ -27,10 +25,7 @@ export function connect(kubeconfigPath: string): Kube {
   };
 }
 
-/** Request options that send a body as a JSON merge patch (the generated client defaults to JSON patch). */
-export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-export function httpStatus(err: unknown): number | undefined {
+function httpStatus(err: unknown): number | undefined {
   return err instanceof ApiException ? err.code : undefined;
 }
 

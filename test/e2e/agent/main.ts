@@ -7,7 +7,7 @@
 // removes their network namespaces and exits.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EventRecorder } from './events.js';
+import { PodEvents } from './events.js';
 import { IP, run } from './exec.js';
 import { parseAgentFlags } from './flags.js';
 import { ImageStore } from './images.js';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   await provisioner.start();
   const pods = new PodManager(kube, slots, {
     kube,
-    events: new EventRecorder(kube),
+    events: new PodEvents(kube),
     images,
     sandboxConfig: {
       bridge: flags.bridge,

@@ -4,7 +4,7 @@
 // the Ready condition.
 import type { V1Node } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions, V1MicroTime } from '@kubernetes/client-node';
-import { describeError, isNotFound, type Kube } from './kube.js';
+import { describeError, isConflict, isNotFound, type Kube } from './kube.js';
 import { KUBELET_PORT } from './kubelet-server.js';
 import { log } from './log.js';
 import { time } from './pod-status.js';
@@ -78,7 +78,7 @@ export class NodeRegistrar {
     try {
       await this.kube.core.createNode({ body });
     } catch (err) {
-      if ((err as { code?: number }).code !== 409) throw err;
+      if (!isConflict(err)) throw err;
       await this.kube.core.patchNode(
         { name: node.name, body: { metadata: { labels: body.metadata?.labels } } },
         strategicMerge,

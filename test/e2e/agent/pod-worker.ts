@@ -17,7 +17,7 @@ import { Backoff } from './backoff.js';
 import { ConfigError } from './container-env.js';
 import { launch, logFile, terminationMessage, type LaunchContext } from './container-launch.js';
 import { newContainerState, type ContainerState } from './container-state.js';
-import type { EventRecorder, EventType } from './events.js';
+import type { EventType, PodEvents } from './events.js';
 import { ImageNotFound, type ImageStore } from './images.js';
 import type { IpPool } from './ip-pool.js';
 import { describeError, isConflict, isNotFound, type Kube } from './kube.js';
@@ -36,7 +36,7 @@ export interface NodeSlot {
 
 export interface WorkerDeps {
   kube: Kube;
-  events: EventRecorder;
+  events: PodEvents;
   images: ImageStore;
   sandboxConfig: SandboxConfig;
   agentDir: string;
@@ -583,7 +583,6 @@ export class PodWorker {
       if (!isNotFound(err) && !isConflict(err))
         log(podRef(this.pod), `final delete failed: ${describeError(err)}`);
     }
-    this.deps.events.forget(this.uid);
   }
 
   // --- status and events -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim } from '@kubernetes/cl
 import { makeInformer } from '@kubernetes/client-node';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeError, type Kube } from './kube.js';
+import { describeError, isConflict, isNotFound, type Kube } from './kube.js';
 import { log } from './log.js';
 
 export const PROVISIONER = 'cairn.dev/e2e-hostpath';
@@ -74,7 +74,7 @@ export class Provisioner {
         },
       });
     } catch (err) {
-      if ((err as { code?: number }).code !== 409) throw err;
+      if (!isConflict(err)) throw err;
     }
   }
 
@@ -126,7 +126,7 @@ export class Provisioner {
         `provisioned ${name} (${size}) on ${node} for ${claim.metadata?.namespace ?? ''}/${claim.metadata?.name ?? ''}`,
       );
     } catch (err) {
-      if ((err as { code?: number }).code !== 409) throw err;
+      if (!isConflict(err)) throw err;
     }
   }
 
@@ -143,7 +143,7 @@ export class Provisioner {
       await this.kube.core.deletePersistentVolume({ name });
       log('provisioner', `deleted ${name}`);
     } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
+      if (!isNotFound(err)) throw err;
     }
   }
 }

@@ -2,33 +2,13 @@
 // environment sets up (kubernetes, kube-dns) work through kube-proxy's rules from inside the env netns.
 // Runs under `npm run test:e2e`, which starts it inside the netns with the variables read below.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this suite with npm run test:e2e`);
-  return v;
-}
-
-const KUBECTL_TIMEOUT_MS = 30_000;
-
-function kubectl(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      env('CAIRN_E2E_KUBECTL'),
-      ['--kubeconfig', env('KUBECONFIG'), ...args],
-      { timeout: KUBECTL_TIMEOUT_MS },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
-    );
-  });
-}
+import { e2eEnv as env, kubectl } from '../framework/kube.js';
 
 /** The version up() recorded from current.json: what both kubectl and the apiserver must report. */
 function expectedVersion(): string {

@@ -107,6 +107,35 @@ describe('EventRecorder', () => {
     assert.equal(repeated.lastTimestamp?.getTime(), firstMs + 5_000);
   });
 
+  it('names the part of the object an Event is about, and keeps events of different parts apart', async () => {
+    const { sink, recorder } = setup();
+    const pod: KubernetesObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { namespace: 'prod', name: 'kv-0', uid: 'p-1' },
+    };
+    recorder.warning(pod, 'BackOff', 'Back-off restarting failed container'); // the pod as a whole
+    recorder.event(
+      pod,
+      'Warning',
+      'BackOff',
+      'Back-off restarting failed container',
+      'spec.containers{cairn}',
+    );
+    recorder.event(
+      pod,
+      'Warning',
+      'BackOff',
+      'Back-off restarting failed container',
+      'spec.containers{cairn}',
+    );
+    await recorder.flush();
+    assert.equal(sink.creates, 2);
+    const ofContainer = sink.list().find((e) => e.involvedObject.fieldPath === 'spec.containers{cairn}');
+    assert.equal(ofContainer?.count, 2);
+    assert.equal(sink.list().filter((e) => e.involvedObject.fieldPath === undefined).length, 1);
+  });
+
   it('starts a new Event when the old one expired', async () => {
     const { sink, recorder } = setup();
     recorder.normal(cluster, 'Scaled', 'to 3');
