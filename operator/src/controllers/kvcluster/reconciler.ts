@@ -38,7 +38,16 @@ import type { OperatorMetrics } from '../../runtime/metrics.js';
 import { splitKey } from '../../runtime/object-key.js';
 import type { KubeOps } from './kube-ops.js';
 import { claimOf, observe, podByName, podEndpoint, type Observed, type ObservedMember } from './observed.js';
-import { deriveStatus, health, type PassRecord, type Problem, type Progress } from './status.js';
+import {
+  deriveStatus,
+  health,
+  outdatedPods,
+  pendingProgress,
+  REVISION_LABEL,
+  type PassRecord,
+  type Problem,
+  type Progress,
+} from './status.js';
 import {
   ANNOTATION_MEMBER_ID,
   REPLACEMENT_ATTEMPTS_MAX,
@@ -71,7 +80,11 @@ export interface ReconcilerDeps {
 const PROGRESS_REQUEUE_MS = 2_000;
 const UNHEALTHY_REQUEUE_MS = 5_000;
 const STEADY_REQUEUE_MS = 30_000;
-const REVISION_LABEL = 'controller-revision-hash';
+/**
+ * A member counts as caught up when its applied index is within this many entries of the leader's: the
+ * rolling update restarts the next pod only then, so no two members are behind at once.
+ */
+export const CATCH_UP_ENTRIES = 1_000;
 
 interface StepResult {
   progress?: Progress;
@@ -109,7 +122,8 @@ export class KVClusterReconciler {
       if (observed.sts === undefined) result = await this.bootstrap(kv, effective, ref);
       else result = await this.step(observed, client, effective, log, problems, pass);
       const currentVersion = this.currentVersion(observed, effective);
-      const status = deriveStatus(observed, result.progress, problems, currentVersion, this.now(), pass);
+      const progress = result.progress ?? (spec.paused ? undefined : pendingProgress(observed));
+      const status = deriveStatus(observed, progress, problems, currentVersion, this.now(), pass);
       this.reportTransitions(kv, status.phase);
       await this.deps.kube.patchStatus(kv, status);
       const h = health(observed);
@@ -262,10 +276,15 @@ export class KVClusterReconciler {
       }
     }
 
-    // 5. Health gate.
+    // 5. Health gate: every voter healthy and caught up with the leader, no learner.
     const h = health(o);
     if (h.healthyVoters < h.voters || o.leader === undefined || members.some((m) => m.member.isLearner)) {
       return { requeueAfterMs: UNHEALTHY_REQUEUE_MS };
+    }
+    const lagging = this.lagging(o.leader, members);
+    if (lagging !== undefined) {
+      log.info('waiting for a member to catch up', { member: lagging.podName });
+      return { requeueAfterMs: PROGRESS_REQUEUE_MS };
     }
 
     // 6. Scale up, one learner at a time.
@@ -300,34 +319,34 @@ export class KVClusterReconciler {
     }
 
     // 8. Rolling update.
-    const revision = o.sts?.status?.updateRevision;
-    if (revision !== undefined) {
-      const outdated = o.pods.filter((p) => p.metadata?.labels?.[REVISION_LABEL] !== revision);
-      const next = this.nextToRoll(outdated, members);
-      if (next !== undefined) {
-        const member = members.find((m) => m.podName === next.metadata?.name);
-        if (member?.isLeader === true) return this.moveLeaderAway(o, client, member, 'RollingUpdate');
-        await kube.deletePod(ref.namespace, next.metadata?.name ?? '', next.metadata?.uid ?? '');
-        this.deps.events.normal(
-          kv,
-          'MemberRestarted',
-          `restarting ${next.metadata?.name ?? ''} for the new template (${outdated.length} outdated)`,
-        );
-        return {
-          progress: {
-            phase: 'Upgrading',
-            reason: 'RollingUpdate',
-            message: `${outdated.length} member(s) to update; restarting ${next.metadata?.name ?? ''}`,
-          },
-          requeueAfterMs: PROGRESS_REQUEUE_MS,
-        };
-      }
-    }
-    return { requeueAfterMs: STEADY_REQUEUE_MS };
+    const outdated = outdatedPods(o);
+    const next = this.nextToRoll(outdated, members);
+    if (next === undefined) return { requeueAfterMs: STEADY_REQUEUE_MS };
+    const name = next.metadata?.name ?? '';
+    const member = members.find((m) => m.podName === name);
+    if (member?.isLeader === true) return this.moveLeaderAway(o, client, member, 'RollingUpdate');
+    await kube.deletePod(ref.namespace, name, next.metadata?.uid ?? '');
+    this.deps.events.normal(
+      kv,
+      'MemberRestarted',
+      `restarting ${name} for the new template (${outdated.length} outdated)`,
+    );
+    return this.progress(
+      'Upgrading',
+      'RollingUpdate',
+      `${outdated.length} member(s) to update; restarting ${name}`,
+    );
   }
 
   private progress(phase: Progress['phase'], reason: string, message: string): StepResult {
     return { progress: { phase, reason, message }, requeueAfterMs: PROGRESS_REQUEUE_MS };
+  }
+
+  /** A member whose applied index trails the leader's by more than CATCH_UP_ENTRIES. */
+  private lagging(leader: ObservedMember, members: readonly ObservedMember[]): ObservedMember | undefined {
+    const head = leader.status?.raftAppliedIndex;
+    if (head === undefined) return undefined;
+    return members.find((m) => (m.status?.raftAppliedIndex ?? 0) + CATCH_UP_ENTRIES < head);
   }
 
   /** Pods (within the StatefulSet's replicas) that no member belongs to: their member was removed. */

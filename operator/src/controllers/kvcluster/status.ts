@@ -1,9 +1,13 @@
 // The KVCluster's status, derived from one pass's observations and what the pass did: phase, the
 // Available / Progressing / Degraded conditions with numbers in their messages, the members, the leader.
 // A condition's lastTransitionTime moves only when its status does.
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Condition, KVClusterStatus, MemberStatus } from '../../api/v1alpha1/index.js';
 import { quorum, selectorString } from '../../resources/index.js';
 import type { Observed } from './observed.js';
+
+/** The label the StatefulSet controller puts on each pod: the template revision it was created from. */
+export const REVISION_LABEL = 'controller-revision-hash';
 
 export type Phase = NonNullable<KVClusterStatus['phase']>;
 
@@ -36,6 +40,38 @@ export function health(o: Observed): Health {
     healthyVoters,
     available: voters.length > 0 && healthyVoters >= quorum(voters.length),
   };
+}
+
+/**
+ * What is still under way when a pass itself changed nothing (it waited for a learner to start, a
+ * restarted member to catch up, a pod to be recreated): the change is not over, so the phase stays.
+ */
+export function pendingProgress(o: Observed): Progress | undefined {
+  const members = o.membership?.members;
+  if (members === undefined) return undefined;
+  const learners = members.filter((m) => m.member.isLearner);
+  if (learners.length > 0) {
+    const names = learners.map((m) => m.podName ?? m.member.id).join(', ');
+    return { phase: 'Scaling', reason: 'LearnerCatchingUp', message: `waiting for learner ${names}` };
+  }
+  if (members.length !== o.spec.replicas || o.stsReplicas !== members.length) {
+    const reason = members.length < o.spec.replicas ? 'ScalingUp' : 'ScalingDown';
+    const message = `${members.length}/${o.spec.replicas} members, ${o.stsReplicas} pod(s) requested`;
+    return { phase: 'Scaling', reason, message };
+  }
+  const outdated = outdatedPods(o);
+  if (outdated.length > 0) {
+    const message = `${outdated.length} member(s) to update, waiting for the cluster to be healthy and caught up`;
+    return { phase: 'Upgrading', reason: 'RollingUpdate', message };
+  }
+  return undefined;
+}
+
+/** Pods not yet at the StatefulSet's update revision (none while that revision is unknown). */
+export function outdatedPods(o: Observed): V1Pod[] {
+  const revision = o.sts?.status?.updateRevision;
+  if (revision === undefined) return [];
+  return o.pods.filter((p) => p.metadata?.labels?.[REVISION_LABEL] !== revision);
 }
 
 /** What a pass carries into the status besides its observations. */

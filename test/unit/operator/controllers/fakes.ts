@@ -134,6 +134,8 @@ export interface FakeMember {
   started?: boolean;
   /** Status fails. */
   down?: boolean;
+  /** Its applied index (10 unless given). */
+  applied?: number;
 }
 
 export class FakeKV implements KVClusterClient {
@@ -141,7 +143,7 @@ export class FakeKV implements KVClusterClient {
   leader = 0;
   promoteRefusal: string | undefined;
   private nextId = 100;
-  members: (Member & { ordinal: number; down: boolean })[] = [];
+  members: (Member & { ordinal: number; down: boolean; applied: number })[] = [];
 
   constructor(members: FakeMember[]) {
     for (const m of members) this.add(m);
@@ -156,6 +158,7 @@ export class FakeKV implements KVClusterClient {
       isLearner: m.isLearner ?? false,
       ordinal: m.ordinal,
       down: m.down ?? false,
+      applied: m.applied ?? 10,
     };
     this.members.push(member);
     return member;
@@ -203,7 +206,7 @@ export class FakeKV implements KVClusterClient {
       dbSize: 4096,
       raftTerm: 2,
       raftIndex: 10,
-      raftAppliedIndex: 10,
+      raftAppliedIndex: m.applied,
       revision: 5,
       isLearner: m.isLearner,
       errors: [],

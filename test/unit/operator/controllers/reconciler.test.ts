@@ -90,6 +90,11 @@ describe('KVCluster reconciler', () => {
     await withStatefulSet(kube, 2);
     await reconciler.reconcile('ns/kv', log);
     assert.deepEqual(fake.calls, [], 'no promote, and no other membership change while a learner is pending');
+    assert.equal(kube.statuses.at(-1)?.phase, 'Scaling', 'waiting for the learner is still scaling');
+    assert.equal(
+      kube.statuses.at(-1)?.conditions?.find((c) => c.type === 'Progressing')?.reason,
+      'LearnerCatchingUp',
+    );
   });
 
   it('scales down from the highest ordinal, moving leadership away first', async () => {
@@ -188,6 +193,29 @@ describe('KVCluster reconciler', () => {
     await reconciler.reconcile('ns/kv', log);
     assert.deepEqual(kube.deletedPods, ['kv-1', 'kv-2', 'kv-0']);
     assert.equal(kube.statuses.at(-1)?.phase, 'Upgrading');
+  });
+
+  it('restarts the next pod only when every member has caught up with the leader', async () => {
+    const { kube, fake, reconciler } = harness(
+      cluster({ version: '0.1.0', replicas: 3 }),
+      [
+        { ordinal: 0, applied: 5_000 },
+        { ordinal: 1, applied: 3_000 },
+        { ordinal: 2, applied: 5_000 },
+      ],
+      [0, 1, 2],
+    );
+    await withStatefulSet(kube, 3);
+    kube.updateRevision = 'rev-2';
+    kube.pods = [pod(0), pod(1, 'rev-2'), pod(2)];
+    fake.leader = 0;
+    await reconciler.reconcile('ns/kv', log);
+    assert.deepEqual(kube.deletedPods, [], 'kv-1 restarted and is 2000 entries behind: wait');
+    assert.equal(kube.statuses.at(-1)?.phase, 'Upgrading', 'the upgrade is still under way');
+    const member1 = fake.members.find((m) => m.ordinal === 1);
+    if (member1 !== undefined) member1.applied = 4_990;
+    await reconciler.reconcile('ns/kv', log);
+    assert.deepEqual(kube.deletedPods, ['kv-2'], 'caught up: the next follower restarts');
   });
 
   it('holds back a version change that skips a minor version, and says why', async () => {
