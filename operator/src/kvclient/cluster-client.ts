@@ -38,7 +38,11 @@ export interface EndpointStatus {
 }
 
 export interface KVClusterClient {
-  memberList(): Promise<MemberList>;
+  /**
+   * The membership, linearizable by default (what the leader has committed). A serializable list is one
+   * member's own view, possibly stale: good for reporting, never for deciding a change.
+   */
+  memberList(opts?: { linearizable?: boolean }): Promise<MemberList>;
   addLearner(peerURL: string): Promise<{ member: Member; members: Member[] }>;
   promote(id: string): Promise<void>;
   remove(id: string): Promise<void>;
@@ -113,8 +117,9 @@ export class Etcd3ClusterClient implements KVClusterClient {
     throw last;
   }
 
-  async memberList(): Promise<MemberList> {
-    const res = await this.anyMember((c) => c.cluster.memberList({ linearizable: true }, deadline()), true);
+  async memberList(opts: { linearizable?: boolean } = {}): Promise<MemberList> {
+    const linearizable = opts.linearizable ?? true;
+    const res = await this.anyMember((c) => c.cluster.memberList({ linearizable }, deadline()), true);
     return { clusterId: hexId(res.header.cluster_id), members: res.members.map(toMember) };
   }
 

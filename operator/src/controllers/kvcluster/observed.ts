@@ -38,8 +38,11 @@ export interface Observed {
   pods: V1Pod[];
   /** The members' data claims (`data-<pod>`). */
   claims: V1PersistentVolumeClaim[];
-  /** Undefined when no member answered MemberList. */
-  membership: { clusterId: string; members: ObservedMember[] } | undefined;
+  /**
+   * Undefined when no member answered MemberList. `linearizable` is false when only a member's own view
+   * could be read (no quorum to confirm it): enough to report, never to change anything on.
+   */
+  membership: { clusterId: string; members: ObservedMember[]; linearizable: boolean } | undefined;
   membershipError: string | undefined;
   leader: ObservedMember | undefined;
 }
@@ -96,11 +99,18 @@ export async function observe(
   }
   const client = connect(endpoints);
   let list;
+  let linearizable = true;
   try {
     list = await client.memberList();
   } catch (err) {
     observed.membershipError = err instanceof Error ? err.message : String(err);
-    return { observed, client };
+    // Without a quorum nothing linearizable answers; a member's own list still shows who is down.
+    try {
+      list = await client.memberList({ linearizable: false });
+      linearizable = false;
+    } catch {
+      return { observed, client };
+    }
   }
   const members = await Promise.all(
     list.members.map(async (member): Promise<ObservedMember> => {
@@ -139,6 +149,6 @@ export async function observe(
     }
   }
   members.sort((a, b) => (a.ordinal ?? 1e9) - (b.ordinal ?? 1e9));
-  observed.membership = { clusterId: list.clusterId, members };
+  observed.membership = { clusterId: list.clusterId, members, linearizable };
   return { observed, client };
 }

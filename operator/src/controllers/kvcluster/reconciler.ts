@@ -212,6 +212,11 @@ export class KVClusterReconciler {
       log.warn('no member answers', { error: o.membershipError });
       return { requeueAfterMs: UNHEALTHY_REQUEUE_MS };
     }
+    if (!membership.linearizable) {
+      // Only a member's own, unconfirmed view: reported in the status, acted on never.
+      log.warn('membership not confirmed by a quorum; changing nothing', { error: o.membershipError });
+      return { requeueAfterMs: UNHEALTHY_REQUEUE_MS };
+    }
     const members = membership.members;
     const voters = members.filter((m) => !m.member.isLearner);
     await kube.apply(podDisruptionBudget(kv, ref, Math.max(voters.length, 1)));

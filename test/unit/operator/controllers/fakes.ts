@@ -168,7 +168,11 @@ export class FakeKV implements KVClusterClient {
     return this.members.find((m) => m.ordinal === ordinal)?.id ?? '';
   }
 
-  async memberList(): Promise<MemberList> {
+  /** Set to make linearizable member lists fail (no quorum), as a member answers them. */
+  noQuorum = false;
+
+  async memberList(opts: { linearizable?: boolean } = {}): Promise<MemberList> {
+    if (this.noQuorum && opts.linearizable !== false) throw new Error('etcdserver: request timed out');
     return Promise.resolve({ clusterId: '00000000000000c1', members: this.members.map((m) => ({ ...m })) });
   }
 

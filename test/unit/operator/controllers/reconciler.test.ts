@@ -156,16 +156,19 @@ describe('KVCluster reconciler', () => {
     assert.equal(status?.conditions?.find((c) => c.type === 'Available')?.status, 'True');
   });
 
-  it('reports a lost quorum and changes nothing', async () => {
+  it("reports a lost quorum from a member's own member list and changes nothing", async () => {
     const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 3 }, { phase: 'Running' }),
       [{ ordinal: 0 }, { ordinal: 1, down: true }, { ordinal: 2, down: true }],
-      [0, 1, 2],
+      [0, 1, 2, 3],
     );
-    await withStatefulSet(kube, 3);
+    await withStatefulSet(kube, 4);
+    fake.noQuorum = true;
     await reconciler.reconcile('ns/kv', log);
-    assert.deepEqual(fake.calls, []);
+    assert.deepEqual(fake.calls, [], 'no membership change');
+    assert.equal(kube.stsReplicas(), 4, 'the pod of a member missing from an unconfirmed list is kept');
     assert.deepEqual(kube.deletedPods, []);
+    assert.deepEqual(kube.deletedClaims, []);
     const available = kube.statuses.at(-1)?.conditions?.find((c) => c.type === 'Available');
     assert.equal(available?.status, 'False');
     assert.equal(available?.reason, 'QuorumLost');
