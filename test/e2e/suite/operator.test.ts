@@ -3,8 +3,6 @@
 // client Service, scales 3 → 5 through learners and back to 3, and a deleted pod comes back as the same
 // member.
 import assert from 'node:assert/strict';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import {
   apply,
@@ -15,83 +13,39 @@ import {
   runPod,
   waitFor,
 } from '../framework/kube.js';
+import {
+  available,
+  deployOperator,
+  getCluster as getKVCluster,
+  kvClusterManifest,
+  operatorRolledOut,
+  removeOperator,
+  settle as settleCluster,
+  type KVClusterJson,
+} from '../framework/operator.js';
 
 const NS = 'e2e-operator';
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const OPERATOR = join(REPO, 'hack/e2e/manifests/operator.yaml');
-
-interface KVClusterJson {
-  status?: {
-    phase?: string;
-    readyReplicas?: number;
-    leader?: string;
-    conditions?: { type: string; status: string; reason: string; message: string }[];
-    members?: { name: string; id?: string; isLearner: boolean; isLeader: boolean; healthy: boolean }[];
-    replacements?: { name: string; attempts: number }[];
-  };
-}
 
 function getCluster(): Promise<KVClusterJson> {
-  return getJson<KVClusterJson>(['get', 'kvcluster', 'kv', '-n', NS]);
+  return getKVCluster(NS, 'kv');
 }
 
-function available(kv: KVClusterJson): boolean {
-  return kv.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false;
-}
-
-/** Waits until the cluster has `voters` healthy voting members and no learner; returns every learner seen. */
-async function settle(
-  voters: number,
-  timeoutMs: number,
-): Promise<{ kv: KVClusterJson; learnersSeen: Set<string> }> {
-  const learnersSeen = new Set<string>();
-  const kv = await waitFor(
-    `${voters} healthy voters, no learner`,
-    async () => {
-      const got = await getCluster();
-      const members = got.status?.members ?? [];
-      for (const m of members) if (m.isLearner) learnersSeen.add(m.name);
-      const settled =
-        available(got) &&
-        members.length === voters &&
-        members.every((m) => !m.isLearner && m.healthy) &&
-        got.status?.readyReplicas === voters;
-      return settled ? got : undefined;
-    },
-    timeoutMs,
-    500,
-  );
-  return { kv, learnersSeen };
+function settle(voters: number, timeoutMs: number): ReturnType<typeof settleCluster> {
+  return settleCluster(NS, 'kv', voters, timeoutMs);
 }
 
 describe('the operator runs a KVCluster', () => {
   before(async () => {
-    await kubectl(['apply', '-f', join(REPO, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', 'crd/kvclusters.cairn.dev', '--timeout=60s']);
-    await kubectl(['apply', '-f', OPERATOR]);
-    await kubectl(
-      ['rollout', 'status', 'deployment/cairn-operator', '-n', 'cairn-system', '--timeout=120s'],
-      {
-        timeoutMs: 130_000,
-      },
-    );
+    await deployOperator();
     await createNamespace(NS);
   });
   after(async () => {
     await deleteNamespace(NS);
-    await kubectl(['delete', '-f', OPERATOR, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
+    await removeOperator();
   });
 
   it('bootstraps an Available 3-member cluster that takes writes through its client Service', async () => {
-    await apply(
-      NS,
-      JSON.stringify({
-        apiVersion: 'cairn.dev/v1alpha1',
-        kind: 'KVCluster',
-        metadata: { name: 'kv' },
-        spec: { version: '0.1.0', replicas: 3 },
-      }),
-    );
+    await apply(NS, kvClusterManifest('kv', { version: '0.1.0', replicas: 3 }));
     const { kv, learnersSeen } = await settle(3, 180_000);
     assert.ok(learnersSeen.has('kv-1') || learnersSeen.has('kv-2'), 'members joined as learners');
     assert.equal(kv.status?.phase, 'Running');
@@ -220,12 +174,7 @@ describe('the operator runs a KVCluster', () => {
         'cairn-system',
         `CAIRN_OPERATOR_FAILPOINTS=${value}`,
       ]);
-      await kubectl(
-        ['rollout', 'status', 'deployment/cairn-operator', '-n', 'cairn-system', '--timeout=120s'],
-        {
-          timeoutMs: 130_000,
-        },
-      );
+      await operatorRolledOut();
     };
     // Every MemberAdd kills the leading operator before it grows the StatefulSet; the next leader must
     // create the learner's pod instead of adding another member.

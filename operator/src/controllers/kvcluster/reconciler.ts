@@ -163,12 +163,13 @@ export class KVClusterReconciler {
     }
   }
 
-  /** Every pod at the StatefulSet's current revision: the members run the effective version. */
+  /** Every pod there and at the StatefulSet's update revision: the members run the effective version. */
   private currentVersion(o: Observed, spec: ResolvedSpec): string | undefined {
     const revision = o.sts?.status?.updateRevision;
     const settled =
       revision !== undefined &&
       o.pods.length > 0 &&
+      o.pods.length >= o.stsReplicas &&
       o.pods.every((p) => p.metadata?.labels?.[REVISION_LABEL] === revision);
     return settled ? spec.version : o.kv.status?.currentVersion;
   }

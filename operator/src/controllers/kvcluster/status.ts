@@ -64,6 +64,14 @@ export function pendingProgress(o: Observed): Progress | undefined {
     const message = `${outdated.length} member(s) to update, waiting for the cluster to be healthy and caught up`;
     return { phase: 'Upgrading', reason: 'RollingUpdate', message };
   }
+  // The last step of a change is done, but its member has not come back yet: the change is not over.
+  const before = o.kv.status?.phase;
+  const h = health(o);
+  const settling = h.healthyVoters < h.voters || o.pods.length < o.stsReplicas;
+  if (settling && (before === 'Scaling' || before === 'Upgrading' || before === 'Replacing')) {
+    const message = `waiting for the members to come back: ${h.healthyVoters}/${h.voters} voting members healthy`;
+    return { phase: before, reason: 'WaitingForMembers', message };
+  }
   return undefined;
 }
 

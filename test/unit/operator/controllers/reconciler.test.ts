@@ -196,6 +196,15 @@ describe('KVCluster reconciler', () => {
     await reconciler.reconcile('ns/kv', log);
     assert.deepEqual(kube.deletedPods, ['kv-1', 'kv-2', 'kv-0']);
     assert.equal(kube.statuses.at(-1)?.phase, 'Upgrading');
+    // The last pod is being recreated: nothing is outdated any more, but the upgrade is not over.
+    kube.pods = [pod(1, 'rev-2'), pod(2, 'rev-2')];
+    await reconciler.reconcile('ns/kv', log);
+    assert.equal(kube.statuses.at(-1)?.phase, 'Upgrading', 'still upgrading while kv-0 comes back');
+    assert.equal(kube.statuses.at(-1)?.currentVersion, undefined, 'not every member runs it yet');
+    kube.pods = [pod(0, 'rev-2'), pod(1, 'rev-2'), pod(2, 'rev-2')];
+    await reconciler.reconcile('ns/kv', log);
+    assert.equal(kube.statuses.at(-1)?.phase, 'Running');
+    assert.equal(kube.statuses.at(-1)?.currentVersion, '0.1.0');
   });
 
   it('restarts the next pod only when every member has caught up with the leader', async () => {
