@@ -2,9 +2,14 @@
 // (WaitForFirstConsumer, like kind's local-path) and, for every claim of that class once the scheduler
 // has picked its node, a PV with a directory of its own under the run dir, pinned to that node. The PV
 // controller in kube-controller-manager binds them. When a claim is deleted and its PV is Released,
-// the directory and the PV are deleted (reclaimPolicy Delete).
+// the directory and the PV are deleted (reclaimPolicy Delete). The class allows expansion: a claim that
+// asks for more gets it at once, the way an external resizer for a volume with no node-side step does
+// (the directory has no size of its own, so growing is recording the new capacity, on the PV, then on
+// the claim's status).
 import type { V1PersistentVolume, V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import { makeInformer } from '@kubernetes/client-node';
+import { PatchStrategy, makeInformer, setHeaderOptions } from '@kubernetes/client-node';
+// The client's own Kubernetes quantity parser; the package exports no subpath map.
+import { quantityToScalar } from '@kubernetes/client-node/dist/util.js';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, isConflict, isNotFound, type Kube } from './kube.js';
@@ -13,6 +18,12 @@ import { log } from './log.js';
 export const PROVISIONER = 'cairn.dev/e2e-hostpath';
 export const STORAGE_CLASS = 'standard';
 const INFORMER_RESTART_MS = 1_000;
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+function bytes(quantity: string): bigint {
+  const v = quantityToScalar(quantity);
+  return typeof v === 'bigint' ? v : BigInt(Math.ceil(v));
+}
 
 export class Provisioner {
   private readonly informers: { stop(): Promise<void> }[] = [];
@@ -34,7 +45,11 @@ export class Provisioner {
     const volumes = makeInformer<V1PersistentVolume>(this.kube.config, '/api/v1/persistentvolumes', () =>
       this.kube.core.listPersistentVolume(),
     );
-    const onClaim = (c: V1PersistentVolumeClaim): void => this.enqueue(() => this.maybeProvision(c));
+    const onClaim = (c: V1PersistentVolumeClaim): void =>
+      this.enqueue(async () => {
+        await this.maybeProvision(c);
+        await this.maybeResize(c);
+      });
     const onVolume = (v: V1PersistentVolume): void => this.enqueue(() => this.maybeDelete(v));
     claims.on('add', onClaim);
     claims.on('update', onClaim);
@@ -128,6 +143,32 @@ export class Provisioner {
     } catch (err) {
       if (!isConflict(err)) throw err;
     }
+  }
+
+  private async maybeResize(claim: V1PersistentVolumeClaim): Promise<void> {
+    const want = claim.spec?.resources?.requests?.['storage'];
+    const have = claim.status?.capacity?.['storage'];
+    const volumeName = claim.spec?.volumeName ?? '';
+    if (claim.status?.phase !== 'Bound' || want === undefined || have === undefined || volumeName === '')
+      return;
+    if (bytes(want) <= bytes(have)) return;
+    const volume = await this.kube.core.readPersistentVolume({ name: volumeName });
+    if (volume.metadata?.annotations?.['pv.kubernetes.io/provisioned-by'] !== PROVISIONER) return;
+    await this.kube.core.patchPersistentVolume(
+      { name: volumeName, body: { spec: { capacity: { storage: want } } } },
+      mergePatch,
+    );
+    const namespace = claim.metadata?.namespace ?? '';
+    const name = claim.metadata?.name ?? '';
+    await this.kube.core.patchNamespacedPersistentVolumeClaimStatus(
+      {
+        namespace,
+        name,
+        body: { status: { capacity: { storage: want }, allocatedResources: { storage: want } } },
+      },
+      mergePatch,
+    );
+    log('provisioner', `expanded ${volumeName} for ${namespace}/${name}: ${have} → ${want}`);
   }
 
   private async maybeDelete(volume: V1PersistentVolume): Promise<void> {

@@ -1,7 +1,8 @@
 // The operator through a KVCluster's life (issue 7), on the real environment: of the two operator
 // replicas only the Lease holder reconciles, and the other takes over when it goes; a version upgrade
 // restarts the members one at a time, the leader last, under a running workload that loses no write;
-// a lost quorum is reported and nothing is changed until it returns; deleting a KVCluster removes what
+// a lost quorum is reported and nothing is changed until it returns; volumes grow with storage.size;
+// deleting a KVCluster removes what
 // it owns and keeps or deletes the volumes as its retention policy says.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -261,6 +262,44 @@ describe('the operator through a KVCluster life', () => {
     assert.deepEqual(kv.status?.members?.map((m) => m.id).sort(), ids);
     const events = await clusterEvents('kv');
     assert.ok(!events.some((e) => /^Member(Removed|Replacing|Added)$/.test(e.reason)), 'no membership event');
+  });
+
+  it('grows every member volume when storage.size grows, without restarting a member', async () => {
+    const uids = (await memberPods()).map((p) => p.metadata.uid).sort();
+    await kubectl([
+      'patch',
+      'kvcluster',
+      'kv',
+      '-n',
+      NS,
+      '--type=merge',
+      '-p',
+      '{"spec":{"storage":{"size":"3Gi"}}}',
+    ]);
+    await waitFor(
+      'data-kv-0..2 at 3Gi',
+      async () => {
+        const claims = await getJson<{
+          items: {
+            spec: { resources: { requests: { storage: string } } };
+            status: { capacity?: { storage: string } };
+          }[];
+        }>(['get', 'pvc', '-n', NS, '-l', MEMBERS]);
+        const grown = claims.items.filter(
+          (c) => c.spec.resources.requests.storage === '3Gi' && c.status.capacity?.storage === '3Gi',
+        );
+        return grown.length === 3 ? true : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual((await memberPods()).map((p) => p.metadata.uid).sort(), uids, 'no member restarted');
+    const events = await clusterEvents('kv');
+    const expanding = events.filter((e) => e.reason === 'VolumeExpanding').map((e) => e.message);
+    assert.deepEqual(
+      [...new Set(expanding)].sort(),
+      [0, 1, 2].map((i) => `data-kv-${i}: 2Gi → 3Gi`),
+    );
+    await settle(NS, 'kv', 3, 60_000);
   });
 
   it('deleting a KVCluster removes what it owns; its volumes stay or go as retentionPolicy.whenDeleted says', async () => {

@@ -32,6 +32,8 @@ export interface KubeOps {
   deleteClaim(namespace: string, name: string): Promise<void>;
   patchPodLabels(namespace: string, name: string, labels: Record<string, string>): Promise<void>;
   annotateClaim(namespace: string, name: string, annotations: Record<string, string>): Promise<void>;
+  /** Asks for a larger volume (the API server refuses it when the storage class cannot expand). */
+  resizeClaim(namespace: string, name: string, storage: string): Promise<void>;
   patchStatus(cluster: KVCluster, status: KVClusterStatus): Promise<void>;
 }
 
@@ -119,11 +121,16 @@ export class ClientNodeKubeOps implements KubeOps {
   }
 
   async annotateClaim(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+    await this.patchClaim(namespace, name, { metadata: { annotations } });
+  }
+
+  async resizeClaim(namespace: string, name: string, storage: string): Promise<void> {
+    await this.patchClaim(namespace, name, { spec: { resources: { requests: { storage } } } });
+  }
+
+  private async patchClaim(namespace: string, name: string, body: V1PersistentVolumeClaim): Promise<void> {
     await ignoreNotFound(
-      this.core.patchNamespacedPersistentVolumeClaim(
-        { namespace, name, body: { metadata: { annotations } } },
-        mergePatch,
-      ),
+      this.core.patchNamespacedPersistentVolumeClaim({ namespace, name, body }, mergePatch),
     );
   }
 

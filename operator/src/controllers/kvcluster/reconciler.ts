@@ -3,7 +3,8 @@
 //
 //   1. owned objects that do not depend on membership (Services); the seed member if there is no
 //      StatefulSet yet (bootstrap: member 0 alone, initial-cluster-state=new — the only `new` ever);
-//   2. the StatefulSet's template kept current (replicas unchanged), the PDB, pods' voter/learner labels;
+//   2. the StatefulSet's template kept current (replicas unchanged), the PDB, pods' voter/learner labels,
+//      claims grown to spec.storage.size;
 //   3. drift left by a crash between a Raft call and a Kubernetes call: a learner whose pod was never
 //      created (crash after MemberAdd) → grow the StatefulSet; a pod whose member is gone and is beyond
 //      the desired size (crash after MemberRemove) → shrink it;
@@ -57,6 +58,7 @@ import {
   type FailureReason,
 } from './replacement.js';
 import { checkVersionPath } from './version-path.js';
+import { claimsToGrow } from './volume-growth.js';
 
 export interface EventSink {
   normal(obj: KVCluster, reason: string, message: string): void;
@@ -223,6 +225,7 @@ export class KVClusterReconciler {
     await kube.apply(podDisruptionBudget(kv, ref, Math.max(voters.length, 1)));
     await this.labelRoles(o, members);
     await this.recordClaims(o, members, pass);
+    await this.growVolumes(o, spec, problems);
 
     // 3. Drift after a crash.
     const unplaced = members.find(
@@ -443,6 +446,21 @@ export class KVClusterReconciler {
         await this.deps.kube.annotateClaim(o.ref.namespace, claim.metadata?.name ?? '', {
           [ANNOTATION_MEMBER_ID]: m.member.id,
         });
+      }
+    }
+  }
+
+  /** Asks every claim smaller than spec.storage.size for that size; a refusal is reported, not retried blind. */
+  private async growVolumes(o: Observed, spec: ResolvedSpec, problems: Problem[]): Promise<void> {
+    for (const g of claimsToGrow(spec, o.claims)) {
+      try {
+        await this.deps.kube.resizeClaim(o.ref.namespace, g.claim, g.to);
+        this.deps.events.normal(o.kv, 'VolumeExpanding', `${g.claim}: ${g.from} → ${g.to}`);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        const message = `${g.claim} cannot grow from ${g.from} to ${g.to}: ${reason}`;
+        problems.push({ reason: 'VolumeExpansionRefused', message });
+        this.deps.events.warning(o.kv, 'VolumeExpansionRefused', message);
       }
     }
   }

@@ -97,6 +97,18 @@ export class FakeKube implements KubeOps {
     return Promise.resolve();
   }
 
+  /** Set to make resizes fail as the API server does when the storage class cannot expand. */
+  resizeRefusal: string | undefined;
+  resized: string[] = [];
+
+  async resizeClaim(_namespace: string, name: string, storage: string): Promise<void> {
+    if (this.resizeRefusal !== undefined) throw new Error(this.resizeRefusal);
+    this.resized.push(`${name} ${storage}`);
+    const claim = this.claims.find((c) => c.metadata?.name === name);
+    if (claim?.spec !== undefined) claim.spec.resources = { requests: { storage } };
+    return Promise.resolve();
+  }
+
   async patchStatus(kv: KVCluster, status: KVClusterStatus): Promise<void> {
     this.statuses.push(status);
     kv.status = status;
@@ -124,6 +136,23 @@ export function pod(ordinal: number, revision = 'rev-1'): V1Pod {
       labels: { 'app.kubernetes.io/instance': 'kv', 'controller-revision-hash': revision },
     },
     status: { phase: 'Running', podIP: `10.0.0.${ordinal + 1}` },
+  };
+}
+
+/** Member `ordinal`'s data claim, with `uid`, annotated with its member id if given, of `size` if given. */
+export function claim(
+  ordinal: number,
+  uid: string,
+  memberId?: string,
+  size?: string,
+): V1PersistentVolumeClaim {
+  return {
+    metadata: {
+      name: `data-kv-${ordinal}`,
+      uid,
+      ...(memberId !== undefined ? { annotations: { 'cairn.dev/member-id': memberId } } : {}),
+    },
+    ...(size !== undefined ? { spec: { resources: { requests: { storage: size } } } } : {}),
   };
 }
 

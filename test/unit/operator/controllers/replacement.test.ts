@@ -3,22 +3,11 @@
 // on a fresh claim, and a bounded number of attempts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { KVCluster, KVClusterStatus } from '../../../../operator/src/api/v1alpha1/index.js';
 import { newOperatorLogger } from '../../../../operator/src/runtime/logger.js';
-import { FakeKV, cluster, harness, withStatefulSet, type FakeMember, type Harness } from './fakes.js';
+import { FakeKV, claim, cluster, harness, withStatefulSet, type FakeMember, type Harness } from './fakes.js';
 
 const log = newOperatorLogger({ level: 'error' });
-
-function claim(ordinal: number, uid: string, memberId?: string): V1PersistentVolumeClaim {
-  return {
-    metadata: {
-      name: `data-kv-${ordinal}`,
-      uid,
-      ...(memberId !== undefined ? { annotations: { 'cairn.dev/member-id': memberId } } : {}),
-    },
-  };
-}
 
 async function setup(kv: KVCluster, members: FakeMember[], pods: number[]): Promise<Harness> {
   const h = harness(kv, members, pods);
