@@ -328,6 +328,30 @@ describe('the operator through a KVCluster life', () => {
     await settle(NS, 'kv', 3, 60_000);
   });
 
+  it('puts back an owned object deleted by hand at once (it watches them)', async () => {
+    const uid = async (kind: string, name: string): Promise<string> =>
+      (
+        await kubectl(['get', kind, name, '-n', NS, '--ignore-not-found', '-o', 'jsonpath={.metadata.uid}'])
+      ).trim();
+    for (const [kind, name] of [
+      ['service', 'kv-client'],
+      ['poddisruptionbudget', 'kv'],
+    ] as const) {
+      const before = await uid(kind, name);
+      await kubectl(['delete', kind, name, '-n', NS, '--wait=true']);
+      // Well within the 30 s the operator waits between passes over a settled cluster.
+      await waitFor(
+        `${kind}/${name} recreated`,
+        async () => {
+          const now = await uid(kind, name);
+          return now !== '' && now !== before ? true : undefined;
+        },
+        10_000,
+        250,
+      );
+    }
+  });
+
   it('deleting a KVCluster removes what it owns; its volumes stay or go as retentionPolicy.whenDeleted says', async () => {
     const owned = (name: string): string[] => [
       `statefulset/${name}`,

@@ -1,11 +1,11 @@
-// Wires the KVCluster reconciler to the cluster: informers on KVClusters and on the StatefulSets and pods
-// the operator owns feed one de-duplicating work queue of KVCluster keys (a pod or StatefulSet change
-// reconciles its cluster), and a Controller drains it. Level-triggered: the event type never matters,
+// Wires the KVCluster reconciler to the cluster: informers on KVClusters and on what the operator owns
+// (StatefulSets, pods, claims, Services, PodDisruptionBudgets) feed one de-duplicating work queue of
+// KVCluster keys (a change to an owned object reconciles its cluster), and a Controller drains it. Level-triggered: the event type never matters,
 // only which cluster to look at again.
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PolicyV1Api } from '@kubernetes/client-node';
 import { GROUP, KIND, PLURAL, VERSION } from '../../api/v1alpha1/index.js';
-import { LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, OPERATOR_NAME } from '../../resources/index.js';
+import { LABEL_INSTANCE, LABEL_MANAGED_BY, OPERATOR_NAME } from '../../resources/index.js';
 import { Controller } from '../../runtime/controller.js';
 import { labelKey, newResourceInformer, ownerKey, type ResourceInformer } from '../../runtime/informer.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -45,6 +45,23 @@ export class KVClusterController {
     const enqueue = (key: string | undefined): void => {
       if (key !== undefined) this.queue.add(key);
     };
+    const policy = opts.config.makeApiClient(PolicyV1Api);
+    // Every owned object carries the managed-by label; only those are watched and cached.
+    const managed = `${LABEL_MANAGED_BY}=${OPERATOR_NAME}`;
+    const owned = (
+      path: string,
+      name: string,
+      list: (labelSelector: string) => Promise<KubernetesListObject<KubernetesObject>>,
+      keyOf: (obj: KubernetesObject) => string | undefined,
+    ): ResourceInformer<KubernetesObject> =>
+      newResourceInformer<KubernetesObject>(opts.config, path, () => list(managed), {
+        name,
+        logger,
+        labelSelector: managed,
+        handler: (obj) => enqueue(keyOf(obj)),
+      });
+    const byOwner = (obj: KubernetesObject): string | undefined => ownerKey(obj, KIND);
+    const byInstance = (obj: KubernetesObject): string | undefined => labelKey(obj, LABEL_INSTANCE);
     this.informers = [
       newResourceInformer<KubernetesObject>(
         opts.config,
@@ -57,30 +74,31 @@ export class KVClusterController {
           })) as KubernetesListObject<KubernetesObject>,
         { name: PLURAL, logger, handler: (obj) => enqueue(objectKey(obj)) },
       ),
-      newResourceInformer<KubernetesObject>(
-        opts.config,
+      owned(
         '/apis/apps/v1/statefulsets',
-        () => apps.listStatefulSetForAllNamespaces({ labelSelector: `${LABEL_MANAGED_BY}=${OPERATOR_NAME}` }),
-        {
-          name: 'statefulsets',
-          logger,
-          labelSelector: `${LABEL_MANAGED_BY}=${OPERATOR_NAME}`,
-          handler: (obj) => enqueue(ownerKey(obj, KIND)),
-        },
+        'statefulsets',
+        (s) => apps.listStatefulSetForAllNamespaces({ labelSelector: s }),
+        byOwner,
       ),
-      newResourceInformer<KubernetesObject>(
-        opts.config,
-        '/api/v1/pods',
-        () =>
-          core.listPodForAllNamespaces({
-            labelSelector: `${LABEL_NAME}=cairn,${LABEL_MANAGED_BY}=${OPERATOR_NAME}`,
-          }),
-        {
-          name: 'pods',
-          logger,
-          labelSelector: `${LABEL_NAME}=cairn,${LABEL_MANAGED_BY}=${OPERATOR_NAME}`,
-          handler: (obj) => enqueue(labelKey(obj, LABEL_INSTANCE)),
-        },
+      owned('/api/v1/pods', 'pods', (s) => core.listPodForAllNamespaces({ labelSelector: s }), byInstance),
+      // A claim deleted or resized, a Service or PDB edited or deleted: look again at once.
+      owned(
+        '/api/v1/persistentvolumeclaims',
+        'persistentvolumeclaims',
+        (s) => core.listPersistentVolumeClaimForAllNamespaces({ labelSelector: s }),
+        byInstance,
+      ),
+      owned(
+        '/api/v1/services',
+        'services',
+        (s) => core.listServiceForAllNamespaces({ labelSelector: s }),
+        byOwner,
+      ),
+      owned(
+        '/apis/policy/v1/poddisruptionbudgets',
+        'poddisruptionbudgets',
+        (s) => policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector: s }),
+        byOwner,
       ),
     ];
   }
