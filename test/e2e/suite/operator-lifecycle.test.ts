@@ -84,6 +84,11 @@ async function operatorMetrics(pod: PodJson): Promise<string> {
   return res.text();
 }
 
+/** A merge patch of kv's spec. */
+async function patchSpec(spec: string): Promise<void> {
+  await kubectl(['patch', 'kvcluster', 'kv', '-n', NS, '--type=merge', '-p', `{"spec":${spec}}`]);
+}
+
 async function memberPods(): Promise<PodJson[]> {
   return (await listPods(NS, MEMBERS)).filter((p) => /^kv-\d+$/.test(p.metadata.name));
 }
@@ -173,16 +178,7 @@ describe('the operator through a KVCluster life', () => {
     const endpoint = await clientEndpoint();
     const writer = startWriter(endpoint, 'upgrade/', { maxWrites: 20_000, maxMs: 600_000 });
 
-    await kubectl([
-      'patch',
-      'kvcluster',
-      'kv',
-      '-n',
-      NS,
-      '--type=merge',
-      '-p',
-      '{"spec":{"version":"0.2.0"}}',
-    ]);
+    await patchSpec('{"version":"0.2.0"}');
     const restarted: string[] = [];
     let mostDown = 0;
     const phases: string[] = [];
@@ -292,16 +288,7 @@ describe('the operator through a KVCluster life', () => {
 
   it('grows every member volume when storage.size grows, without restarting a member', async () => {
     const uids = (await memberPods()).map((p) => p.metadata.uid).sort();
-    await kubectl([
-      'patch',
-      'kvcluster',
-      'kv',
-      '-n',
-      NS,
-      '--type=merge',
-      '-p',
-      '{"spec":{"storage":{"size":"3Gi"}}}',
-    ]);
+    await patchSpec('{"storage":{"size":"3Gi"}}');
     await waitFor(
       'data-kv-0..2 at 3Gi',
       async () => {
