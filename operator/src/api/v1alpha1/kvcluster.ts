@@ -4,6 +4,7 @@
 // it is what `kubectl explain kvcluster.spec` shows.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import Type, { type Static } from 'typebox';
+import { RestoreSourceSchema } from './object-store.js';
 import { Embedded, Quantity, QuantityMap, StringEnum, StringMap, withRules } from './schema-helpers.js';
 
 export const GROUP = 'cairn.dev';
@@ -266,6 +267,25 @@ export const KVClusterSpecSchema = Type.Object(
         description: 'Stops the operator from changing the cluster (status is still reported).',
         default: false,
       }),
+    ),
+    bootstrap: Type.Optional(
+      withRules(
+        Type.Object(
+          {
+            restore: Type.Optional(
+              withRules(RestoreSourceSchema, [
+                { rule: 'self == oldSelf', message: 'bootstrap.restore is immutable' },
+              ]),
+            ),
+          },
+          {
+            description:
+              'How the cluster starts. With restore, every member starts from the snapshot (verified against ' +
+              'its SHA-256), together, as a new cluster with its own id.',
+          },
+        ),
+        [{ rule: 'has(self.restore) == has(oldSelf.restore)', message: 'bootstrap.restore is immutable' }],
+      ),
     ),
   },
   { description: 'The desired cairn cluster.' },
