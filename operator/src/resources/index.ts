@@ -6,3 +6,4 @@ export * from './pdb.js';
 export * from './bootstrap-config.js';
 export * from './server-flags.js';
 export * from './statefulset.js';
+export * from './backup-job.js';

@@ -33,6 +33,10 @@ export interface OperatorMetrics {
   setClusterHealth(namespace: string, name: string, health: ClusterHealth): void;
   /** Drops a deleted KVCluster's series, so a dashboard does not show a cluster that no longer exists. */
   deleteCluster(namespace: string, name: string): void;
+  readonly backupsTotal: Counter<'namespace' | 'cluster' | 'result'>;
+  readonly backupLastSuccess: Gauge<'namespace' | 'cluster'>;
+  readonly backupLastDuration: Gauge<'namespace' | 'cluster'>;
+  readonly backupLastSize: Gauge<'namespace' | 'cluster'>;
 }
 
 export const MEMBER_KINDS: readonly MemberKind[] = ['voter', 'learner'];
@@ -99,6 +103,26 @@ export function newOperatorMetrics(registry: Registry): OperatorMetrics {
     clusterMembers,
     clusterHealthyMembers,
     clusterAvailable,
+    backupsTotal: counter(
+      'cairn_operator_backups_total',
+      'Backups that finished, per cluster, by result (succeeded, failed).',
+      ['namespace', 'cluster', 'result'],
+    ),
+    backupLastSuccess: gauge(
+      'cairn_operator_backup_last_success_timestamp_seconds',
+      'When the last successful backup of a cluster completed (Unix time).',
+      ['namespace', 'cluster'],
+    ),
+    backupLastDuration: gauge(
+      'cairn_operator_backup_last_duration_seconds',
+      'How long the last successful backup of a cluster took, from its start to its completion.',
+      ['namespace', 'cluster'],
+    ),
+    backupLastSize: gauge(
+      'cairn_operator_backup_last_size_bytes',
+      'Size of the last successful backup of a cluster.',
+      ['namespace', 'cluster'],
+    ),
     setClusterHealth(namespace, name, health) {
       clusterMembers.set({ namespace, name, kind: 'voter' }, health.voters);
       clusterMembers.set({ namespace, name, kind: 'learner' }, health.learners);

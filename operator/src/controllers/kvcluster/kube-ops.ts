@@ -9,8 +9,6 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
-  PatchStrategy,
-  setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
   type V1PersistentVolumeClaim,
@@ -19,6 +17,13 @@ import {
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type KVCluster, type KVClusterStatus } from '../../api/v1alpha1/index.js';
 import { OPERATOR_NAME } from '../../resources/index.js';
+import {
+  ignoreNotFound,
+  mergePatch,
+  orUndefined,
+  patchCustomStatus,
+  serverSideApply,
+} from '../../runtime/api-calls.js';
 
 export interface KubeOps {
   getCluster(namespace: string, name: string): Promise<KVCluster | undefined>;
@@ -35,30 +40,6 @@ export interface KubeOps {
   /** Asks for a larger volume (the API server refuses it when the storage class cannot expand). */
   resizeClaim(namespace: string, name: string, storage: string): Promise<void>;
   patchStatus(cluster: KVCluster, status: KVClusterStatus): Promise<void>;
-}
-
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-function code(err: unknown): number | undefined {
-  const c = (err as { code?: unknown }).code;
-  return typeof c === 'number' ? c : undefined;
-}
-
-async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    if (code(err) === 404) return undefined;
-    throw err;
-  }
-}
-
-async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    if (code(err) !== 404) throw err;
-  }
 }
 
 export class ClientNodeKubeOps implements KubeOps {
@@ -88,7 +69,7 @@ export class ClientNodeKubeOps implements KubeOps {
   }
 
   async apply(obj: KubernetesObject): Promise<void> {
-    await this.objects.patch(obj, undefined, undefined, OPERATOR_NAME, true, PatchStrategy.ServerSideApply);
+    await serverSideApply(this.objects, obj, OPERATOR_NAME);
   }
 
   getStatefulSet(namespace: string, name: string): Promise<V1StatefulSet | undefined> {
@@ -135,16 +116,6 @@ export class ClientNodeKubeOps implements KubeOps {
   }
 
   async patchStatus(cluster: KVCluster, status: KVClusterStatus): Promise<void> {
-    await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: cluster.metadata.namespace,
-        plural: PLURAL,
-        name: cluster.metadata.name,
-        body: { status },
-      },
-      mergePatch,
-    );
+    await patchCustomStatus(this.custom, { group: GROUP, version: VERSION, plural: PLURAL }, cluster, status);
   }
 }
