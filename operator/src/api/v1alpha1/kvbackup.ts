@@ -58,6 +58,11 @@ export const KVBackupStatusSchema = withRules(
       member: Type.Optional(Type.String({ description: 'The member it was taken from.' })),
       clusterID: Type.Optional(Type.String({ description: 'The cluster id it was taken from.' })),
       jobName: Type.Optional(Type.String({ description: 'The Job that takes it.' })),
+      image: Type.Optional(
+        Type.String({
+          description: "The cairn image that took it (the cluster's; restores may use it too).",
+        }),
+      ),
       attempts: Type.Optional(Type.Integer({ description: 'Attempts that failed so far.' })),
       message: Type.Optional(Type.String({ description: 'Why it is waiting, or why it failed.' })),
     },

@@ -60,9 +60,10 @@ import {
 import { checkVersionPath } from './version-path.js';
 import { claimsToGrow } from './volume-growth.js';
 
-export interface EventSink {
-  normal(obj: KVCluster, reason: string, message: string): void;
-  warning(obj: KVCluster, reason: string, message: string): void;
+/** Where a reconciler's Events go (the runtime's EventRecorder; a list in unit tests). */
+export interface EventSink<T = KVCluster> {
+  normal(obj: T, reason: string, message: string): void;
+  warning(obj: T, reason: string, message: string): void;
 }
 
 /** Points where a test can make the operator die between a Raft call and the Kubernetes call after it. */
