@@ -76,7 +76,7 @@ export class FakeBackupKube implements BackupKubeOps {
   async apply(obj: KubernetesObject): Promise<void> {
     if (obj.kind === 'Job') {
       const k = key(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
-      if (!this.jobs.has(k)) this.jobs.set(k, { ...structuredClone(obj), status: {} } as V1Job);
+      if (!this.jobs.has(k)) this.jobs.set(k, { ...structuredClone(obj), status: {} });
     }
     return Promise.resolve();
   }
