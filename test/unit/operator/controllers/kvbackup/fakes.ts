@@ -88,9 +88,15 @@ export class FakeBackupKube implements BackupKubeOps {
   }
 
   async patchScheduleStatus(schedule: KVBackupSchedule, status: KVBackupScheduleStatus): Promise<void> {
-    this.scheduleStatuses.push(structuredClone(status));
+    // A merge patch: null removes a field.
     const stored = this.schedules.get(key(schedule.metadata.namespace, schedule.metadata.name));
-    if (stored !== undefined) stored.status = structuredClone(status);
+    const merged: Record<string, unknown> = { ...stored?.status };
+    for (const [k, v] of Object.entries(status)) {
+      if (v === null) delete merged[k];
+      else merged[k] = v;
+    }
+    this.scheduleStatuses.push(structuredClone(merged));
+    if (stored !== undefined) stored.status = structuredClone(merged);
     return Promise.resolve();
   }
 
