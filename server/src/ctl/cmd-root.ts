@@ -4,6 +4,7 @@
 import { compactionCommand } from './cmd-compaction.js';
 import { alarmCommand, defragCommand } from './cmd-maintenance.js';
 import { snapshotCommand } from './cmd-snapshot.js';
+import { backupCommand } from './cmd-backup.js';
 import { delCommand } from './cmd-del.js';
 import { endpointCommand } from './cmd-endpoint.js';
 import { getCommand } from './cmd-get.js';
@@ -81,6 +82,7 @@ export function rootCommand(): Command {
         leaseCommand(),
         memberCommand(),
         snapshotCommand(),
+        backupCommand(),
         helpCommand(),
       ],
     },
