@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// cairn-operator: runs KVCluster resources as cairn clusters (operator/README.md). One replica leads
-// (a Lease in --leader-election-namespace) and reconciles; the others wait to take over. SIGTERM stops
-// the controller, releases the lease so a standby takes over at once, and exits.
+// cairn-operator: runs KVCluster resources as cairn clusters, and KVBackup / KVBackupSchedule resources as
+// backups of them (operator/README.md). One replica leads (a Lease in --leader-election-namespace) and
+// reconciles; the others wait to take over. SIGTERM stops the controllers, releases the lease so a
+// standby takes over at once, and exits.
 //
 // CAIRN_OPERATOR_FAILPOINTS=afterMemberAdd,afterMemberRemove makes the process die (exit 1) right after
 // that Raft call, before the Kubernetes call that follows it — the crash the next leader must repair.
@@ -10,7 +11,12 @@ import { Registry } from 'prom-client';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { ClientNodeKubeOps } from '../controllers/kvcluster/kube-ops.js';
-import { KVClusterController } from '../controllers/kvcluster/controller.js';
+import { kvBackupController } from '../controllers/kvbackup/controller.js';
+import { ClientNodeBackupKubeOps } from '../controllers/kvbackup/kube-ops.js';
+import { KVBackupReconciler } from '../controllers/kvbackup/reconciler.js';
+import { kvBackupScheduleController } from '../controllers/kvbackupschedule/controller.js';
+import { KVBackupScheduleReconciler } from '../controllers/kvbackupschedule/reconciler.js';
+import { kvClusterController } from '../controllers/kvcluster/controller.js';
 import { KVClusterReconciler, type Failpoint } from '../controllers/kvcluster/reconciler.js';
 import { Etcd3ClusterClient } from '../kvclient/cluster-client.js';
 import { EventRecorder, KubernetesEventSink } from '../runtime/events.js';
@@ -20,7 +26,7 @@ import { KubernetesLeaseStore } from '../runtime/lease-store.js';
 import { componentLogger, errorMessage, isLogLevel, newOperatorLogger } from '../runtime/logger.js';
 import { newOperatorMetrics } from '../runtime/metrics.js';
 
-const HELP = `cairn-operator: runs KVCluster resources (cairn.dev/v1alpha1) as cairn clusters.
+const HELP = `cairn-operator: runs KVCluster resources (cairn.dev/v1alpha1) as cairn clusters, and their backups.
 
 Flags:
   --kubeconfig PATH                   kubeconfig (default: in-cluster config, else $KUBECONFIG / ~/.kube/config)
@@ -95,7 +101,33 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   });
-  const controller = new KVClusterController({ config, reconciler, logger, metrics, workers });
+  const backupKube = new ClientNodeBackupKubeOps(config);
+  const controllers = [
+    kvClusterController({ config, reconciler, logger, metrics, workers }),
+    kvBackupController({
+      config,
+      reconciler: new KVBackupReconciler({ kube: backupKube, events, metrics }),
+      logger,
+      metrics,
+      workers,
+    }),
+    kvBackupScheduleController({
+      config,
+      reconciler: new KVBackupScheduleReconciler({ kube: backupKube, events }),
+      logger,
+      metrics,
+      workers: 1,
+    }),
+  ];
+  const controller = {
+    synced: (): boolean => controllers.every((c) => c.synced()),
+    start: async (): Promise<void> => {
+      await Promise.all(controllers.map((c) => c.start()));
+    },
+    stop: async (): Promise<void> => {
+      await Promise.all(controllers.map((c) => c.stop()));
+    },
+  };
 
   const elector =
     values['leader-elect'] === 'false'
