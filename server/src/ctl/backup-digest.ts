@@ -16,7 +16,7 @@ export class SnapshotDigest extends Transform {
   /** The last (up to) 32 bytes seen: the trailer candidate, not yet fed to `image`. */
   private tail: Buffer = Buffer.alloc(0);
   /** Bytes passed through. */
-  size = 0;
+  bytes = 0;
   /** Hex SHA-256 of the whole stream; set when it has ended. */
   sha256 = '';
   /** Whether the trailer matched; set when the stream has ended. */
@@ -28,7 +28,7 @@ export class SnapshotDigest extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.size += chunk.length;
+    this.bytes += chunk.length;
     this.whole.update(chunk);
     const joined = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk]);
     const cut = Math.max(0, joined.length - SHA256_BYTES);

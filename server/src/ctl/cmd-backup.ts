@@ -318,7 +318,7 @@ async function streamSnapshot(
     client.close();
   }
   return {
-    size: digest.size,
+    size: digest.bytes,
     sha256: digest.sha256,
     revision: Number(header?.revision ?? BigInt(chosen.revision)),
     memberId: header?.memberId ?? chosen.memberId,
@@ -399,18 +399,15 @@ async function fetchVerified(
   const m = fromObjectMetadata(got.meta);
   const expected = expectedFlag ?? m.sha256;
   const digest = new SnapshotDigest(false);
-  const fd = openSync(part, 'w', 0o600);
   try {
-    await pipeline(got.body, digest, createWriteStream('', { fd, autoClose: false }));
-    fsyncSync(fd);
+    await pipeline(got.body, digest, createWriteStream(part, { mode: 0o600 }));
+    fsyncFile(part);
   } catch (err) {
-    closeSync(fd);
     await rm(part, { force: true });
     if (err instanceof ObjectStoreError) storeExit(err);
     const msg = err instanceof Error ? err.message : String(err);
     throw new CtlExit(ExitCode.error, bytesOf(`reading ${store.url(key)}: ${msg}`));
   }
-  closeSync(fd);
   if (expected !== undefined && digest.sha256 !== expected) {
     await rm(part, { force: true });
     throw new CtlExit(ExitCode.error, `checksum mismatch: expected ${expected} got ${digest.sha256}`);
@@ -434,12 +431,13 @@ async function fetchVerified(
     );
   }
   renameSync(part, file);
-  fsyncDir(dirname(file));
+  fsyncFile(dirname(file));
   return { sha256: digest.sha256, revision: m.revision };
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsync through a descriptor of its own (on Linux this flushes the file's data whoever wrote it). */
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {
@@ -556,10 +554,8 @@ async function runRestore(inv: Invocation): Promise<void> {
       const m: RestoreMarker = { url, sha256: fetched.sha256, revision, restoredAt: rfc3339(new Date()) };
       const markerPath = join(building, markerFile);
       await writeFile(markerPath, `${JSON.stringify(m)}\n`);
-      const fd = openSync(markerPath, 'r');
-      fsyncSync(fd);
-      closeSync(fd);
-      fsyncDir(building);
+      fsyncFile(markerPath);
+      fsyncFile(building);
       await rm(snapshot, { force: true });
       if (state === 'absent') {
         renameSync(building, dataDir);
@@ -575,10 +571,10 @@ async function runRestore(inv: Invocation): Promise<void> {
         await rm(old, { recursive: true, force: true });
         renameSync(dataDir, old);
         renameSync(building, dataDir);
-        fsyncDir(dirname(dataDir));
+        fsyncFile(dirname(dataDir));
         await rm(old, { recursive: true, force: true });
       }
-      fsyncDir(dirname(dataDir));
+      fsyncFile(dirname(dataDir));
       logLine(io, 'info', 'restored backup', {
         url,
         'data-dir': dataDir,

@@ -45,20 +45,20 @@ export class FileStore implements ObjectStore {
   }
 
   async put(key: string, body: Readable, meta: () => ObjectMetadata): Promise<{ size: number }> {
+    // Listen before the first await: a body that fails meanwhile must not be an unhandled 'error'.
+    let bodyError: Error | undefined;
+    body.on('error', (err: Error) => (bodyError ??= err));
     const path = this.pathOf(key);
     const part = `${path}${partSuffix}`;
     await mkdir(dirname(path), { recursive: true });
-    const fd = openSync(part, 'w', 0o600);
     let size = 0;
     try {
       body.on('data', (chunk: Buffer) => (size += chunk.length));
-      await pipeline(body, createWriteStream('', { fd, autoClose: false }));
-      fsyncSync(fd);
+      await pipeline(body, createWriteStream(part, { mode: 0o600 }));
+      fsyncPath(part);
     } catch (err) {
       await rm(part, { force: true });
-      throw err;
-    } finally {
-      closeSync(fd);
+      throw bodyError ?? err;
     }
     try {
       const metaPart = `${path}${metaSuffix}${partSuffix}`;

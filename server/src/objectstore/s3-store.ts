@@ -13,6 +13,7 @@
 // - Credentials come from the SDK's default chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 //   AWS_SESSION_TOKEN in a backup Job); no error text leaves this file unscrubbed (scrub.ts).
 import {
+  AbortMultipartUploadCommand,
   CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -22,7 +23,7 @@ import {
   type _Object,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { Readable } from 'node:stream';
+import { PassThrough, pipeline, Readable } from 'node:stream';
 import {
   ObjectStoreError,
   type GetResult,
@@ -70,6 +71,8 @@ export class S3Store implements ObjectStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly secrets: string[];
+  /** Multipart uploads in progress, by key (recorded from CreateMultipartUpload, see put). */
+  private readonly openUploads = new Map<string, string>();
 
   constructor(o: S3StoreOptions) {
     this.bucket = o.bucket;
@@ -81,6 +84,35 @@ export class S3Store implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    // lib-storage keeps the upload id to itself; put aborts uploads itself (see there), so it is
+    // recorded here as CreateMultipartUpload answers.
+    this.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'CreateMultipartUploadCommand') {
+          const key = (args.input as { Key?: string }).Key;
+          const uploadId = (out.output as { UploadId?: string }).UploadId;
+          if (key !== undefined && uploadId !== undefined) this.openUploads.set(key, uploadId);
+        }
+        return out;
+      },
+      { step: 'initialize', name: 'cairnRecordUploadId' },
+    );
+  }
+
+  /** Aborts the multipart upload of `key`, if one was started; '' or why the abort failed. */
+  private async abortUpload(key: string): Promise<string> {
+    const uploadId = this.openUploads.get(key);
+    this.openUploads.delete(key);
+    if (uploadId === undefined) return '';
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+      );
+      return '';
+    } catch (err) {
+      return `; aborting the multipart upload failed too (${scrubError(err, this.secrets)})`;
+    }
   }
 
   url(key: string): string {
@@ -93,10 +125,16 @@ export class S3Store implements ObjectStore {
   }
 
   async put(key: string, body: Readable, meta: () => ObjectMetadata): Promise<{ size: number }> {
+    // The caller's stream is not handed to lib-storage as it is: Upload sizes a body by duck typing
+    // (`length`, `size`, `byteLength`, a file stream's path) and, with a wrong guess, refuses to
+    // complete. A PassThrough has none of those; it also counts the bytes.
     let size = 0;
     let bodyError: Error | undefined;
-    body.on('error', (err: Error) => (bodyError ??= err));
-    const counted = body.on('data', (chunk: Buffer) => (size += chunk.length)).pause();
+    const counted = new PassThrough();
+    counted.on('data', (chunk: Buffer) => (size += chunk.length)).pause();
+    pipeline(body, counted, (err) => {
+      if (err !== null && err !== undefined) bodyError ??= err;
+    });
     const upload = new Upload({
       client: this.client,
       params: {
@@ -107,16 +145,20 @@ export class S3Store implements ObjectStore {
       },
       partSize: partSizeBytes,
       queueSize: uploadQueueParts,
-      leavePartsOnError: false,
+      // lib-storage's own abort replaces the original error with the abort's when both fail (s3rver
+      // has no AbortMultipartUpload), so the abort is done here, keeping the cause.
+      leavePartsOnError: true,
     });
     try {
       await upload.done();
     } catch (err) {
-      // lib-storage reports the failure of its abort request instead of the original error when both
-      // fail (s3rver has no AbortMultipartUpload), so the body's own error is looked at first.
+      counted.destroy();
+      const abortFailure = await this.abortUpload(key);
       if (bodyError !== undefined) throw bodyError;
-      throw this.fail(key, err);
+      const e = this.fail(key, err);
+      throw new ObjectStoreError(e.code, `${e.message}${abortFailure}`);
     }
+    this.openUploads.delete(key);
     if (bodyError !== undefined) throw bodyError;
     try {
       await this.client.send(
