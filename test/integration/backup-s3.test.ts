@@ -399,6 +399,50 @@ describe('cairnctl backup against s3rver', () => {
     }
   });
 
+  it('no member to take it from, --snapshot-timeout, a missing bucket: exit 1, clear message, no object', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const none = await cairnctl(
+      [
+        `--endpoints=${dead}`,
+        '--command-timeout=1s',
+        'backup',
+        'save',
+        `s3://${bucket}/c1/none.db`,
+        ...s3Flags,
+      ],
+      creds,
+    );
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, new RegExp(`Error: no member with a leader answered Status at \\[${dead}\\]`));
+    const resultFile = join(tmp, 'failed-termination-log');
+    const timedOut = await ctl([
+      'backup',
+      'save',
+      `s3://${bucket}/c1/late.db`,
+      '--snapshot-timeout',
+      '1ns',
+      '--result-file',
+      resultFile,
+    ]);
+    assert.equal(timedOut.code, 1);
+    assert.match(timedOut.stderr, /Error: snapshot stream: --snapshot-timeout exceeded/);
+    assert.equal(timedOut.stdout, '');
+    assert.deepEqual(JSON.parse(readFileSync(resultFile, 'utf8')), {
+      error: 'snapshot stream: --snapshot-timeout exceeded',
+    });
+    const noBucket = await ctl(['backup', 'save', 's3://no-such-bucket/c1/x.db']);
+    assert.equal(noBucket.code, 1);
+    assert.match(noBucket.stderr, /Error: s3:\/\/no-such-bucket\/c1\/x\.db: NoSuchBucket: /);
+    const bad = await ctl(['backup', 'save', 'gs://b/k']);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /unsupported backup URL "gs:\/\/b\/k": expected s3:\/\/<bucket>\/<key> or file:\/\/\/<absolute path>/,
+    );
+    const list = await ctl(['backup', 'list', `s3://${bucket}/c1/`]);
+    assert.ok(!/none\.db|late\.db/.test(list.stdout), list.stdout);
+  });
+
   it('file:// destinations end to end', async () => {
     const dir = join(tmp, 'pvc');
     mkdirSync(dir);
@@ -415,10 +459,14 @@ describe('cairnctl backup against s3rver', () => {
     assert.equal(meta['sha256'], res.sha256);
     const list = await ctl(['backup', 'list', `file://${dir}/`], {});
     assert.equal(list.stdout, `${url}\n`);
+    // An empty data dir (a fresh volume's mount point) is restored into, not refused.
     const dataDir = join(tmp, 'file-restore');
+    mkdirSync(join(dataDir, 'lost+found'), { recursive: true });
     const rr = await ctl(['backup', 'restore', url, '--data-dir', dataDir, '--sha256', res.sha256], {});
     assert.equal(rr.code, 0, rr.stderr);
     assert.ok(existsSync(join(dataDir, 'member', 'db', 'data.mdb')));
+    assert.deepEqual(readdirSync(dataDir).sort(), ['lost+found', 'member', 'restored-from.json']);
+    assert.ok(!existsSync(`${dataDir}.restoring`) && !existsSync(`${dataDir}.restoring.db`));
     const del = await ctl(['backup', 'delete', url], {});
     assert.equal(del.code, 0);
     assert.deepEqual(readdirSync(join(dir, 'c1')), []);
