@@ -427,9 +427,7 @@ describe('cairnctl backup against s3rver', () => {
     assert.equal(timedOut.code, 1);
     assert.match(timedOut.stderr, /Error: snapshot stream: --snapshot-timeout exceeded/);
     assert.equal(timedOut.stdout, '');
-    assert.deepEqual(JSON.parse(readFileSync(resultFile, 'utf8')), {
-      error: 'snapshot stream: --snapshot-timeout exceeded',
-    });
+    assert.equal(readFileSync(resultFile, 'utf8'), 'snapshot stream: --snapshot-timeout exceeded\n');
     const noBucket = await ctl(['backup', 'save', 's3://no-such-bucket/c1/x.db']);
     assert.equal(noBucket.code, 1);
     assert.match(noBucket.stderr, /Error: s3:\/\/no-such-bucket\/c1\/x\.db: NoSuchBucket: /);

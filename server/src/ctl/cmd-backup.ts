@@ -173,10 +173,10 @@ async function memberName(inv: Invocation, c: Candidate): Promise<string> {
   }
 }
 
-/** Writes `text` to --result-file (the Job points it at /dev/termination-log). */
-async function writeResultFile(path: string, text: string): Promise<void> {
+/** Writes a byte string to --result-file (the Job points it at /dev/termination-log). */
+async function writeResultFile(path: string, bytes: string): Promise<void> {
   if (path === '') return;
-  await writeFile(path, text.length > resultFileBytesMax ? text.slice(0, resultFileBytesMax) : text);
+  await writeFile(path, Buffer.from(bytes.slice(0, resultFileBytesMax), 'latin1'));
 }
 
 async function runSave(inv: Invocation): Promise<void> {
@@ -184,10 +184,10 @@ async function runSave(inv: Invocation): Promise<void> {
   try {
     await save(inv, resultFile);
   } catch (err) {
-    // The failure goes to the result file too, so whoever reads it (the operator, from the Job's
-    // termination message) can tell why without the logs.
+    // The failure goes to the result file too, as one plain line (the operator shows a failed attempt's
+    // termination message as its reason; without this it would get the log tail).
     if (err instanceof CtlExit && err.errorText !== undefined) {
-      await writeResultFile(resultFile, `{"error":${jsonString(err.errorText)}}\n`).catch(() => undefined);
+      await writeResultFile(resultFile, `${err.errorText}\n`).catch(() => undefined);
     }
     throw err;
   }
@@ -220,8 +220,8 @@ async function save(inv: Invocation, resultFile: string): Promise<void> {
     const saved = await streamSnapshot(inv, chosen, opened, deadline);
     const completionTime = new Date();
     const result =
-      `{"objectURL":${jsonString(opened.store.url(opened.key))},"sizeBytes":${saved.size},` +
-      `"sha256":"${saved.sha256}","revision":${saved.revision},"member":${jsonString(name)},` +
+      `{"objectURL":${jsonString(bytesOf(opened.store.url(opened.key)))},"sizeBytes":${saved.size},` +
+      `"sha256":"${saved.sha256}","revision":${saved.revision},"member":${jsonString(bytesOf(name))},` +
       `"memberID":"${hexId(saved.memberId)}","clusterID":"${hexId(saved.clusterId)}",` +
       `"startTime":"${rfc3339(startTime)}","completionTime":"${rfc3339(completionTime)}"}\n`;
     logLine(inv.io, 'info', 'saved', {
@@ -230,7 +230,7 @@ async function save(inv: Invocation, resultFile: string): Promise<void> {
       took: (completionTime.getTime() - startTime.getTime()) / 1000,
     });
     await writeResultFile(resultFile, result);
-    inv.io.stdout.write(bytesOf(result));
+    inv.io.stdout.write(result);
   } finally {
     opened.close();
   }
