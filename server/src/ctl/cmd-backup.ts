@@ -115,10 +115,15 @@ interface Candidate {
 }
 
 /** Status on every endpoint; the answering member with a leader and the highest revision (ties: first). */
-async function chooseMember(inv: Invocation, endpoints: ParsedEndpoint[]): Promise<Candidate | undefined> {
+async function chooseMember(
+  inv: Invocation,
+  endpoints: ParsedEndpoint[],
+  token: string | undefined,
+): Promise<Candidate | undefined> {
   let best: Candidate | undefined;
   for (const ep of endpoints) {
     const client = new EtcdClient([ep], 'passthrough', inv.io, keepaliveFromFlags(inv));
+    client.token = token;
     try {
       const resp = await client.call(
         MaintenanceService.status,
@@ -155,8 +160,9 @@ async function chooseMember(inv: Invocation, endpoints: ParsedEndpoint[]): Promi
 }
 
 /** The member's name from MemberList ('' if it cannot be had: the backup does not depend on it). */
-async function memberName(inv: Invocation, c: Candidate): Promise<string> {
+async function memberName(inv: Invocation, c: Candidate, token: string | undefined): Promise<string> {
   const client = new EtcdClient([c.ep], 'passthrough', inv.io, keepaliveFromFlags(inv));
+  client.token = token;
   try {
     const resp = await client.call(
       ClusterService.memberList,
@@ -199,16 +205,20 @@ async function save(inv: Invocation, resultFile: string): Promise<void> {
   const snapshotTimeoutNs = inv.flags.duration('snapshot-timeout');
   const { cfg } = await clientConfigFromCmd(inv);
   const opened = storeOf(inv, url);
-  (await mustClient(cfg, inv)).close();
+  // Creating the client checks the endpoints (no TLS yet) and authenticates with --user: its token goes
+  // with every later call, as clientv3's per-RPC credentials.
+  const main = await mustClient(cfg, inv);
+  const token = main.token;
+  main.close();
   try {
-    const chosen = await chooseMember(inv, cfg.endpoints);
+    const chosen = await chooseMember(inv, cfg.endpoints, token);
     if (chosen === undefined) {
       throw new CtlExit(
         ExitCode.error,
         `no member with a leader answered Status at [${cfg.endpoints.map((e) => e.raw).join(' ')}]`,
       );
     }
-    const name = await memberName(inv, chosen);
+    const name = await memberName(inv, chosen, token);
     logLine(inv.io, 'info', 'taking snapshot', {
       endpoint: chosen.ep.raw,
       member: name,
@@ -217,7 +227,7 @@ async function save(inv: Invocation, resultFile: string): Promise<void> {
     });
     const startTime = new Date();
     const deadline = snapshotTimeoutNs > 0n ? Date.now() + durationToMs(snapshotTimeoutNs) : Infinity;
-    const saved = await streamSnapshot(inv, chosen, opened, deadline);
+    const saved = await streamSnapshot(inv, chosen, opened, deadline, token);
     const completionTime = new Date();
     const result =
       `{"objectURL":${jsonString(bytesOf(opened.store.url(opened.key)))},"sizeBytes":${saved.size},` +
@@ -250,6 +260,7 @@ async function streamSnapshot(
   chosen: Candidate,
   opened: OpenedStore,
   deadline: number,
+  token: string | undefined,
 ): Promise<Saved> {
   const target = chosen.ep.grpcTarget;
   if (target === undefined) throw new CtlExit(ExitCode.error, `cannot dial ${chosen.ep.raw}`);
@@ -257,14 +268,11 @@ async function streamSnapshot(
     'grpc.max_receive_message_length': -1,
   });
   const m = MaintenanceService.snapshot;
-  const call = client.makeServerStreamRequest(
-    m.path,
-    m.requestSerialize,
-    m.responseDeserialize,
-    {},
-    new grpc.Metadata({ waitForReady: true }),
-    { deadline },
-  );
+  const md = new grpc.Metadata({ waitForReady: true });
+  if (token !== undefined) md.set('token', token);
+  const call = client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, {}, md, {
+    deadline,
+  });
   const io = inv.io;
   let header: ResponseHeader | undefined;
   let received = 0;
