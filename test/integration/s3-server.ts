@@ -38,7 +38,7 @@ export interface RecordedRequest {
 }
 
 export interface S3Server {
-  /** http://127.0.0.1:<port> — what --s3-endpoint takes. */
+  /** http://<host>:<port> — what --s3-endpoint takes. */
   readonly endpoint: string;
   /** s3rver's storage directory. */
   readonly dir: string;
@@ -130,8 +130,15 @@ function signatureMismatch(res: ServerResponse): void {
   );
 }
 
-/** Starts s3rver with `buckets` created, behind the signature-checking front, on 127.0.0.1. */
-export async function startS3Server(buckets: readonly string[]): Promise<S3Server> {
+/**
+ * Starts s3rver with `buckets` created, behind the signature-checking front, on 127.0.0.1 — or on `host`,
+ * an address of a network namespace the test made (the e2e suite uses the bridge its pods reach).
+ */
+export async function startS3Server(
+  buckets: readonly string[],
+  opts: { host?: string } = {},
+): Promise<S3Server> {
+  const host = opts.host ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'cairn-s3rver-'));
   const s3rver = new S3rver({
     directory: dir,
@@ -161,10 +168,10 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
     }
     void handler(req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://${host}:${port}`,
     dir,
     requests,
     objectFile: (bucket, key) => join(dir, bucket, `${key}._S3rver_object`),

@@ -57,9 +57,12 @@ export function s3Flags(s3: S3Connection | undefined): string[] {
   ];
 }
 
+/** The SDK warns on stderr about Node versions it will drop; a Job's log is for its own messages. */
+const QUIET_SDK: V1EnvVar = { name: 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', value: 'true' };
+
 /** The AWS SDK's credential variables, each from the user's Secret. */
 export function credentialsEnv(secret: CredentialsSecret | undefined): V1EnvVar[] {
-  if (secret === undefined) return [];
+  if (secret === undefined) return [QUIET_SDK];
   const ref = (name: string, key: string): V1EnvVar => ({
     name,
     valueFrom: { secretKeyRef: { name: secret.name, key } },
@@ -68,6 +71,7 @@ export function credentialsEnv(secret: CredentialsSecret | undefined): V1EnvVar[
     ref('AWS_ACCESS_KEY_ID', secret.accessKeyIDKey ?? 'accessKeyID'),
     ref('AWS_SECRET_ACCESS_KEY', secret.secretAccessKeyKey ?? 'secretAccessKey'),
     ...(secret.sessionTokenKey !== undefined ? [ref('AWS_SESSION_TOKEN', secret.sessionTokenKey)] : []),
+    QUIET_SDK,
   ];
 }
 

@@ -88,6 +88,7 @@ describe('KVBackup reconciler', () => {
       [
         ['AWS_ACCESS_KEY_ID', 's3', 'accessKeyID', undefined],
         ['AWS_SECRET_ACCESS_KEY', 's3', 'secretAccessKey', undefined],
+        ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', undefined, undefined, 'true'],
       ],
     );
     assert.equal(job.spec?.backoffLimit, 3);
