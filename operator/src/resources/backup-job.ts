@@ -11,8 +11,7 @@ import {
   type KVBackup,
   type S3Connection,
 } from '../api/v1alpha1/index.js';
-import { LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, OPERATOR_NAME } from './names.js';
-import { IMAGE_UID } from './statefulset.js';
+import { IMAGE_UID, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, OPERATOR_NAME } from './names.js';
 
 export const LABEL_BACKUP = 'cairn.dev/backup';
 /** Where a volume destination's claim is mounted in the backup and restore pods. */

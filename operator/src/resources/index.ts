@@ -7,3 +7,4 @@ export * from './bootstrap-config.js';
 export * from './server-flags.js';
 export * from './statefulset.js';
 export * from './backup-job.js';
+export * from './restore-step.js';

@@ -10,6 +10,8 @@ export const METRICS_PORT = 2381;
 /** Where each member's volume is mounted, and its data dir inside it. */
 export const DATA_MOUNT = '/var/lib/cairn';
 export const DATA_DIR = `${DATA_MOUNT}/data`;
+/** The unprivileged user of the cairn image. */
+export const IMAGE_UID = 65532;
 
 export const LABEL_NAME = 'app.kubernetes.io/name';
 export const LABEL_INSTANCE = 'app.kubernetes.io/instance';

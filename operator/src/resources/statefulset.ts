@@ -17,6 +17,7 @@ import { KEY_INITIAL_CLUSTER, KEY_INITIAL_CLUSTER_STATE } from './bootstrap-conf
 import {
   CLIENT_PORT,
   DATA_MOUNT,
+  IMAGE_UID,
   METRICS_PORT,
   PEER_PORT,
   bootstrapConfigMapName,
@@ -26,10 +27,9 @@ import {
   type ClusterRef,
 } from './names.js';
 import { ownedMeta } from './owner.js';
+import { restoreStep, type RestorePlan } from './restore-step.js';
 import { ENV_INITIAL_CLUSTER, ENV_INITIAL_CLUSTER_STATE, ENV_POD_NAME, serverArgs } from './server-flags.js';
 
-/** The unprivileged user of the cairn image. */
-export const IMAGE_UID = 65532;
 export const DATA_VOLUME = 'data';
 const GRACE_PERIOD_S = 30;
 
@@ -42,11 +42,13 @@ export function clusterToken(kv: Pick<KVCluster, 'metadata'>): string {
   return `${kv.metadata.name}-${(kv.metadata.uid ?? '').slice(0, 8)}`;
 }
 
+/** `restore`: the snapshot a restored cluster starts from (its template then has the restore init step). */
 export function statefulSet(
   kv: KVCluster,
   spec: ResolvedSpec,
   c: ClusterRef,
   replicas: number,
+  restore?: RestorePlan,
 ): V1StatefulSet {
   const selector = selectorLabels(c);
   const storage = spec.storage;
@@ -76,7 +78,7 @@ export function statefulSet(
             ? { annotations: spec.podTemplate.annotations }
             : {}),
         },
-        spec: podSpec(kv, spec, c),
+        spec: podSpec(kv, spec, c, restore),
       },
       volumeClaimTemplates: [
         {
@@ -88,10 +90,25 @@ export function statefulSet(
   };
 }
 
-function podSpec(kv: KVCluster, spec: ResolvedSpec, c: ClusterRef): V1PodSpec {
+function podSpec(kv: KVCluster, spec: ResolvedSpec, c: ClusterRef, restore?: RestorePlan): V1PodSpec {
   const scheduling = spec.scheduling ?? {};
   const constrained = scheduling.affinity !== undefined || scheduling.topologySpreadConstraints !== undefined;
   const configMap = bootstrapConfigMapName(c);
+  const memberEnv = [
+    { name: ENV_POD_NAME, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    {
+      name: ENV_INITIAL_CLUSTER,
+      valueFrom: { configMapKeyRef: { name: configMap, key: KEY_INITIAL_CLUSTER } },
+    },
+    {
+      name: ENV_INITIAL_CLUSTER_STATE,
+      valueFrom: { configMapKeyRef: { name: configMap, key: KEY_INITIAL_CLUSTER_STATE } },
+    },
+  ];
+  const restoring =
+    restore === undefined
+      ? undefined
+      : restoreStep(restore, c, clusterToken(kv), memberImage(spec), memberEnv);
   return {
     enableServiceLinks: false,
     terminationGracePeriodSeconds: GRACE_PERIOD_S,
@@ -112,6 +129,20 @@ function podSpec(kv: KVCluster, spec: ResolvedSpec, c: ClusterRef): V1PodSpec {
     topologySpreadConstraints: constrained
       ? (scheduling.topologySpreadConstraints as V1TopologySpreadConstraint[] | undefined)
       : defaultSpread(selectorLabels(c)),
+    ...(restoring !== undefined
+      ? {
+          initContainers: [
+            {
+              ...restoring.container,
+              volumeMounts: [
+                { name: DATA_VOLUME, mountPath: DATA_MOUNT },
+                ...(restoring.container.volumeMounts ?? []),
+              ],
+            },
+          ],
+          ...(restoring.volumes.length > 0 ? { volumes: restoring.volumes } : {}),
+        }
+      : {}),
     containers: [
       {
         name: 'cairn',
@@ -119,17 +150,7 @@ function podSpec(kv: KVCluster, spec: ResolvedSpec, c: ClusterRef): V1PodSpec {
         ...(spec.imagePullPolicy !== undefined ? { imagePullPolicy: spec.imagePullPolicy } : {}),
         command: ['cairn'],
         args: serverArgs(spec, c, clusterToken(kv)),
-        env: [
-          { name: ENV_POD_NAME, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-          {
-            name: ENV_INITIAL_CLUSTER,
-            valueFrom: { configMapKeyRef: { name: configMap, key: KEY_INITIAL_CLUSTER } },
-          },
-          {
-            name: ENV_INITIAL_CLUSTER_STATE,
-            valueFrom: { configMapKeyRef: { name: configMap, key: KEY_INITIAL_CLUSTER_STATE } },
-          },
-        ],
+        env: memberEnv,
         ports: [
           { name: 'client', containerPort: CLIENT_PORT },
           { name: 'peer', containerPort: PEER_PORT },

@@ -4,7 +4,7 @@
 // it is what `kubectl explain kvcluster.spec` shows.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import Type, { type Static } from 'typebox';
-import { RestoreSourceSchema } from './object-store.js';
+import { CredentialsSecretSchema, RestoreSourceSchema } from './object-store.js';
 import { Embedded, Quantity, QuantityMap, StringEnum, StringMap, withRules } from './schema-helpers.js';
 
 export const GROUP = 'cairn.dev';
@@ -370,6 +370,27 @@ export const KVClusterStatusSchema = Type.Object(
     selector: Type.Optional(Type.String({ description: 'Label selector of the member pods (for /scale).' })),
     currentVersion: Type.Optional(
       Type.String({ description: 'The version every member runs, once they agree.' }),
+    ),
+    restore: Type.Optional(
+      Type.Object(
+        {
+          phase: StringEnum(['Restoring', 'Restored', 'Failed'], {
+            description: 'Restoring (members starting from the snapshot), Restored, or Failed.',
+          }),
+          objectURL: Type.String({ description: 'The snapshot the cluster starts from.' }),
+          sha256: Type.Optional(Type.String({ description: 'Its expected SHA-256.' })),
+          revision: Type.Optional(Type.Integer({ description: 'The revision the snapshot holds.' })),
+          s3Args: Type.Optional(
+            Type.Array(Type.String(), {
+              description: 'How the restore step reaches the store (no secrets).',
+            }),
+          ),
+          credentialsSecret: Type.Optional(CredentialsSecretSchema),
+          claimName: Type.Optional(Type.String({ description: 'The claim a file:// snapshot is on.' })),
+          message: Type.Optional(Type.String({ description: 'Why it failed.' })),
+        },
+        { description: 'The restore the cluster started from (spec.bootstrap.restore), resolved once.' },
+      ),
     ),
     replacements: Type.Optional(
       Type.Array(

@@ -15,7 +15,15 @@ import {
   type V1Pod,
   type V1StatefulSet,
 } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type KVCluster, type KVClusterStatus } from '../../api/v1alpha1/index.js';
+import {
+  BACKUP_PLURAL,
+  GROUP,
+  PLURAL,
+  VERSION,
+  type KVBackup,
+  type KVCluster,
+  type KVClusterStatus,
+} from '../../api/v1alpha1/index.js';
 import { OPERATOR_NAME } from '../../resources/index.js';
 import {
   ignoreNotFound,
@@ -27,6 +35,8 @@ import {
 
 export interface KubeOps {
   getCluster(namespace: string, name: string): Promise<KVCluster | undefined>;
+  /** The KVBackup a restore starts from. */
+  getBackup(namespace: string, name: string): Promise<KVBackup | undefined>;
   /** Create or update an owned object (server-side apply). */
   apply(obj: KubernetesObject): Promise<void>;
   getStatefulSet(namespace: string, name: string): Promise<V1StatefulSet | undefined>;
@@ -66,6 +76,19 @@ export class ClientNodeKubeOps implements KubeOps {
       }),
     );
     return obj as KVCluster | undefined;
+  }
+
+  async getBackup(namespace: string, name: string): Promise<KVBackup | undefined> {
+    const obj: unknown = await orUndefined<unknown>(
+      this.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: BACKUP_PLURAL,
+        name,
+      }),
+    );
+    return obj as KVBackup | undefined;
   }
 
   async apply(obj: KubernetesObject): Promise<void> {

@@ -18,7 +18,12 @@
 // One membership change per pass; every step is idempotent, so a pass cut short anywhere is finished by
 // the next one.
 import type { V1Pod } from '@kubernetes/client-node';
-import { resolveSpec, type KVCluster, type ResolvedSpec } from '../../api/v1alpha1/index.js';
+import {
+  resolveSpec,
+  type KVCluster,
+  type ResolvedSpec,
+  type RestoreSource,
+} from '../../api/v1alpha1/index.js';
 import type { KVClusterClient } from '../../kvclient/cluster-client.js';
 import {
   LABEL_ROLE,
@@ -57,6 +62,7 @@ import {
   recordAttempt,
   type FailureReason,
 } from './replacement.js';
+import { failedRestore, resolveRestorePlan } from './restore.js';
 import { checkVersionPath } from './version-path.js';
 import { claimsToGrow } from './volume-growth.js';
 
@@ -119,10 +125,14 @@ export class KVClusterReconciler {
     await this.deps.kube.apply(peerService(kv, ref));
     await this.deps.kube.apply(clientService(kv, ref));
     const { observed, client } = await observe(this.deps.kube, kv, effective, ref, this.deps.connect);
-    const pass: PassRecord = { claimUIDs: new Map(), replacements: kv.status?.replacements };
+    const pass: PassRecord = {
+      claimUIDs: new Map(),
+      replacements: kv.status?.replacements,
+      ...(kv.status?.restore !== undefined ? { restore: kv.status.restore } : {}),
+    };
     try {
       let result: StepResult;
-      if (observed.sts === undefined) result = await this.bootstrap(kv, effective, ref);
+      if (observed.sts === undefined) result = await this.bootstrap(kv, effective, ref, problems, pass);
       else result = await this.step(observed, client, effective, log, problems, pass);
       const currentVersion = this.currentVersion(observed, effective);
       const progress = result.progress ?? (spec.paused ? undefined : pendingProgress(observed));
@@ -177,7 +187,15 @@ export class KVClusterReconciler {
     return settled ? spec.version : o.kv.status?.currentVersion;
   }
 
-  private async bootstrap(kv: KVCluster, spec: ResolvedSpec, ref: ClusterRef): Promise<StepResult> {
+  private async bootstrap(
+    kv: KVCluster,
+    spec: ResolvedSpec,
+    ref: ClusterRef,
+    problems: Problem[],
+    pass: PassRecord,
+  ): Promise<StepResult> {
+    const source = spec.bootstrap?.restore;
+    if (source !== undefined) return this.bootstrapFromSnapshot(kv, spec, ref, source, problems, pass);
     const seed = memberName(ref, 0);
     await this.deps.kube.apply(bootstrapConfigMap(kv, ref, { state: 'new', members: [seed] }));
     await this.deps.kube.apply(statefulSet(kv, spec, ref, 1));
@@ -186,6 +204,98 @@ export class KVClusterReconciler {
       progress: { phase: 'Bootstrapping', reason: 'SeedCreated', message: `seed member ${seed} created` },
       requeueAfterMs: PROGRESS_REQUEUE_MS,
     };
+  }
+
+  /**
+   * A cluster from a snapshot: every member at once, each restored by its init step from the same
+   * snapshot with the whole membership (etcd's disaster-recovery procedure), so it starts as a new
+   * cluster of its own id holding the snapshot's data.
+   */
+  private async bootstrapFromSnapshot(
+    kv: KVCluster,
+    spec: ResolvedSpec,
+    ref: ClusterRef,
+    source: RestoreSource,
+    problems: Problem[],
+    pass: PassRecord,
+  ): Promise<StepResult> {
+    const resolved =
+      pass.restore !== undefined
+        ? { plan: pass.restore }
+        : await resolveRestorePlan(this.deps.kube, ref.namespace, source);
+    if ('waiting' in resolved) {
+      problems.push({ reason: 'RestoreSourceNotReady', message: resolved.waiting });
+      return {
+        progress: { phase: 'Bootstrapping', reason: 'WaitingForBackup', message: resolved.waiting },
+        requeueAfterMs: UNHEALTHY_REQUEUE_MS,
+      };
+    }
+    pass.restore = resolved.plan;
+    const names = Array.from({ length: spec.replicas }, (_, i) => memberName(ref, i));
+    await this.deps.kube.apply(
+      bootstrapConfigMap(kv, ref, { state: 'new', members: names, restoreURL: resolved.plan.objectURL }),
+    );
+    await this.deps.kube.apply(statefulSet(kv, spec, ref, spec.replicas, resolved.plan));
+    this.deps.events.normal(
+      kv,
+      'Restoring',
+      `${spec.replicas} member(s) start from ${resolved.plan.objectURL}` +
+        (resolved.plan.revision !== undefined ? ` (revision ${resolved.plan.revision})` : ''),
+    );
+    return this.progress('Bootstrapping', 'RestoringFromSnapshot', `restoring ${names.length} member(s)`);
+  }
+
+  /**
+   * While the members start from the snapshot: a failed restore step is reported (it keeps retrying with
+   * the pod's back-off: a Secret created late still lets it finish); once every member is a healthy
+   * voter the restore is done and `restore-url` leaves the ConfigMap, so a member replaced later joins
+   * as usual instead of restoring old data.
+   */
+  private async followRestore(
+    o: Observed,
+    spec: ResolvedSpec,
+    problems: Problem[],
+    pass: PassRecord,
+  ): Promise<StepResult | undefined> {
+    const plan = pass.restore;
+    if (plan === undefined || plan.phase === 'Restored') return undefined;
+    const members = o.membership?.members ?? [];
+    const done =
+      o.membership?.linearizable === true &&
+      members.length === o.stsReplicas &&
+      members.every((m) => !m.member.isLearner && m.healthy) &&
+      o.leader !== undefined;
+    if (done) {
+      const revision = plan.revision ?? o.leader?.status?.revision;
+      pass.restore = { ...plan, phase: 'Restored', ...(revision !== undefined ? { revision } : {}) };
+      delete pass.restore.message;
+      const names = Array.from({ length: o.stsReplicas }, (_, i) => memberName(o.ref, i));
+      await this.deps.kube.apply(bootstrapConfigMap(o.kv, o.ref, { state: 'existing', members: names }));
+      this.deps.events.normal(
+        o.kv,
+        'Restored',
+        `${members.length} member(s) restored from ${plan.objectURL}`,
+      );
+      return undefined;
+    }
+    const failure = failedRestore(o.pods);
+    if (failure !== undefined) {
+      const message = `restore from ${plan.objectURL} failed: ${failure}`;
+      if (plan.phase !== 'Failed' || plan.message !== message)
+        this.deps.events.warning(o.kv, 'RestoreFailed', message);
+      pass.restore = { ...plan, phase: 'Failed', message };
+      problems.push({ reason: 'RestoreFailed', message });
+      return {
+        progress: { phase: 'Bootstrapping', reason: 'RestoreFailed', message },
+        requeueAfterMs: UNHEALTHY_REQUEUE_MS,
+      };
+    }
+    const started = members.filter((m) => m.healthy).length;
+    return this.progress(
+      'Bootstrapping',
+      'RestoringFromSnapshot',
+      `${started}/${spec.replicas} member(s) started from ${plan.objectURL}`,
+    );
   }
 
   private async step(
@@ -200,6 +310,8 @@ export class KVClusterReconciler {
     const kube = this.deps.kube;
     await this.applyStatefulSet(o, spec, o.stsReplicas);
     if (spec.paused) return { requeueAfterMs: STEADY_REQUEUE_MS };
+    const restoring = await this.followRestore(o, spec, problems, pass);
+    if (restoring !== undefined) return restoring;
     const membership = o.membership;
     if (membership === undefined || client === undefined) {
       if (o.stsReplicas <= 1 && o.kv.status?.clusterID === undefined) {
@@ -416,7 +528,7 @@ export class KVClusterReconciler {
    * created, so the existing ones are kept (a larger spec.storage.size reaches the claims themselves).
    */
   private async applyStatefulSet(o: Observed, spec: ResolvedSpec, replicas: number): Promise<void> {
-    const desired = statefulSet(o.kv, spec, o.ref, replicas);
+    const desired = statefulSet(o.kv, spec, o.ref, replicas, o.kv.status?.restore);
     const existing = o.sts?.spec?.volumeClaimTemplates;
     if (desired.spec !== undefined && existing !== undefined) desired.spec.volumeClaimTemplates = existing;
     await this.deps.kube.apply(desired);

@@ -87,6 +87,8 @@ export interface PassRecord {
   /** Member id → UID of its data claim (kept from the first time it was seen healthy). */
   claimUIDs: Map<string, string>;
   replacements: KVClusterStatus['replacements'];
+  /** The restore the cluster starts from, as this pass leaves it. */
+  restore?: KVClusterStatus['restore'];
 }
 
 export function deriveStatus(
@@ -190,5 +192,6 @@ export function deriveStatus(
     ...(pass.replacements !== undefined && pass.replacements.length > 0
       ? { replacements: pass.replacements }
       : {}),
+    ...(pass.restore !== undefined ? { restore: pass.restore } : {}),
   };
 }

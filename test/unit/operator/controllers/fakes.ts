@@ -7,7 +7,7 @@ import type {
   V1Pod,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import type { KVCluster, KVClusterStatus } from '../../../../operator/src/api/v1alpha1/index.js';
+import type { KVBackup, KVCluster, KVClusterStatus } from '../../../../operator/src/api/v1alpha1/index.js';
 import type { KubeOps } from '../../../../operator/src/controllers/kvcluster/kube-ops.js';
 import {
   KVClusterReconciler,
@@ -46,6 +46,12 @@ export class FakeKube implements KubeOps {
 
   async getCluster(): Promise<KVCluster | undefined> {
     return Promise.resolve(this.kv);
+  }
+
+  backups = new Map<string, KVBackup>();
+
+  async getBackup(_namespace: string, name: string): Promise<KVBackup | undefined> {
+    return Promise.resolve(this.backups.get(name));
   }
 
   async apply(obj: KubernetesObject): Promise<void> {
