@@ -30,6 +30,8 @@ export interface KVClusterJson {
     readyReplicas?: number;
     leader?: string;
     currentVersion?: string;
+    clusterID?: string;
+    restore?: { phase?: string; revision?: number; message?: string };
     conditions?: ConditionJson[];
     members?: MemberJson[];
     replacements?: { name: string; attempts: number }[];

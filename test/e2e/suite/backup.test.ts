@@ -1,14 +1,31 @@
 // Backups on the real environment (issue 8): an S3-protocol server (s3rver behind a SigV4-checking front,
 // in this process, on the bridge address the pods reach), a 3-member KVCluster holding 10,000 keys, a
 // KVBackup taken by a cairnctl Job with credentials from a Secret → Succeeded with its size and SHA-256,
-// the object in the bucket with exactly those bytes; and a schedule every minute that keeps only keepLast.
+// the object in the bucket with exactly those bytes; a schedule every minute that keeps only keepLast; the
+// cluster and its volumes deleted, then a new cluster restored from the backup with every key, the same
+// HashKV on every member and a new cluster id; and a corrupted object failing the restore cleanly.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Etcd3 } from 'etcd3';
-import { apply, createNamespace, deleteNamespace, getJson, kubectl, waitFor } from '../framework/kube.js';
-import { deployOperator, kvClusterManifest, removeOperator, settle } from '../framework/operator.js';
+import {
+  apply,
+  createNamespace,
+  deleteNamespace,
+  getJson,
+  kubectl,
+  runPod,
+  waitFor,
+} from '../framework/kube.js';
+import {
+  condition,
+  deployOperator,
+  getCluster,
+  kvClusterManifest,
+  removeOperator,
+  settle,
+} from '../framework/operator.js';
 import {
   S3_ACCESS_KEY_ID,
   S3_SECRET_ACCESS_KEY,
@@ -53,6 +70,29 @@ async function writeKeys(endpoint: string, count: number): Promise<void> {
   } finally {
     client.close();
   }
+}
+
+async function clientEndpoint(cluster: string): Promise<string> {
+  const ip = (
+    await kubectl(['get', 'service', `${cluster}-client`, '-n', NS, '-o', 'jsonpath={.spec.clusterIP}'])
+  ).trim();
+  return `http://${ip}:2379`;
+}
+
+/** HashKV of every member of a cluster at one revision, by endpoint, from `cairnctl endpoint hashkv --cluster`. */
+async function hashes(cluster: string, revision: number): Promise<Map<string, number>> {
+  const log = await runPod(
+    NS,
+    `hashkv-${cluster}`,
+    'cairnctl',
+    `cairnctl --endpoints=http://${cluster}-client:2379 endpoint hashkv --cluster --rev=${revision} -w json`,
+    120_000,
+  );
+  const rows = JSON.parse(log.trim().split('\n').at(-1) ?? '[]') as {
+    Endpoint: string;
+    HashKV: { hash: number };
+  }[];
+  return new Map(rows.map((r) => [r.Endpoint, r.HashKV.hash]));
 }
 
 describe('backups to object storage', () => {
@@ -220,5 +260,75 @@ describe('backups to object storage', () => {
       '-p',
       '{"spec":{"suspend":true}}',
     ]);
+  });
+
+  it('restores the backup into a new cluster after the old one and its volumes are gone: every key, one HashKV, a new cluster id', async () => {
+    const old = await getCluster(NS, 'kv');
+    const first = await getBackup('first');
+    await kubectl(['delete', 'kvbackupschedule', 'minutely', '-n', NS]);
+    await kubectl(['delete', 'kvcluster', 'kv', '-n', NS, '--wait=true', '--timeout=60s']);
+    await kubectl([
+      'delete',
+      'pvc',
+      '-n',
+      NS,
+      '-l',
+      'app.kubernetes.io/instance=kv',
+      '--wait=true',
+      '--timeout=60s',
+    ]);
+    await apply(
+      NS,
+      kvClusterManifest('restored', {
+        version: '0.1.0',
+        replicas: 3,
+        bootstrap: { restore: { backupName: 'first' } },
+      }),
+    );
+    const { kv } = await settle(NS, 'restored', 3, 240_000);
+    const restore = kv.status?.restore;
+    assert.equal(restore?.phase, 'Restored');
+    assert.equal(restore?.revision, first.status?.revision);
+    const oldID = old.status?.clusterID;
+    const newID = kv.status?.clusterID;
+    assert.ok(newID !== undefined && newID !== oldID, `a new cluster id: ${oldID ?? ''} → ${newID ?? ''}`);
+    const client = new Etcd3({ hosts: await clientEndpoint('restored'), dialTimeout: 5_000 });
+    try {
+      assert.equal(await client.getAll().prefix('key/').count(), KEYS);
+      assert.equal(await client.get('key/04242').string(), 'value-4242');
+    } finally {
+      client.close();
+    }
+    const all = await hashes('restored', first.status?.revision ?? 0);
+    assert.equal(all.size, 3);
+    assert.equal(new Set(all.values()).size, 1, `HashKV per member: ${JSON.stringify([...all])}`);
+  });
+
+  it('fails a restore from a corrupted object with a clear status', async () => {
+    const file = s3?.objectFile(BUCKET, `e2e/${NS}/kv/first.db`) ?? '';
+    const bytes = readFileSync(file);
+    bytes[4096] = (bytes[4096] ?? 0) ^ 0xff;
+    writeFileSync(file, bytes);
+    await apply(
+      NS,
+      kvClusterManifest('broken', {
+        version: '0.1.0',
+        replicas: 1,
+        bootstrap: { restore: { backupName: 'first' } },
+      }),
+    );
+    const failed = await waitFor(
+      'the restore of broken to fail',
+      async () => {
+        const kv = await getCluster(NS, 'broken');
+        const r = kv.status?.restore;
+        return r?.phase === 'Failed' ? { kv, r } : undefined;
+      },
+      120_000,
+    );
+    assert.match(failed.r.message ?? '', /checksum mismatch/);
+    assert.equal(condition(failed.kv, 'Degraded')?.reason, 'RestoreFailed');
+    assert.equal(condition(failed.kv, 'Available')?.status, 'False');
+    await kubectl(['delete', 'kvcluster', 'broken', '-n', NS, '--wait=true', '--timeout=60s']);
   });
 });

@@ -13,6 +13,7 @@
 import type { BackupPhase, KVBackup, KVBackupStatus, KVCluster } from '../../api/v1alpha1/index.js';
 import { backupJob, backupObjectURL, deleteObjectJob, jobName, memberImage } from '../../resources/index.js';
 import { resolveSpec } from '../../api/v1alpha1/index.js';
+import { statusCode } from '../../runtime/api-calls.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { OperatorMetrics } from '../../runtime/metrics.js';
@@ -38,6 +39,13 @@ export interface BackupReconcilerDeps {
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** The API's refusal to create anything in a namespace that is being deleted. */
+function namespaceTerminating(err: unknown): boolean {
+  const body = (err as { body?: unknown }).body;
+  const text = `${typeof body === 'string' ? body : JSON.stringify(body ?? '')} ${err instanceof Error ? err.message : ''}`;
+  return statusCode(err) === 403 && text.includes('because it is being terminated');
 }
 
 function available(kv: KVCluster): boolean {
@@ -233,7 +241,19 @@ export class KVBackupReconciler {
         await release();
         return {};
       }
-      await kube.apply(deleteObjectJob(b, image, url));
+      try {
+        await kube.apply(deleteObjectJob(b, image, url));
+      } catch (err) {
+        if (!namespaceTerminating(err)) throw err;
+        // A namespace being deleted takes no new Job, and would wait forever for this finalizer.
+        this.deps.events.warning(
+          b,
+          'BackupObjectKept',
+          `the namespace is being deleted, so no Job can delete ${url}; it is kept (cairnctl backup delete ${url} removes it)`,
+        );
+        await release();
+        return {};
+      }
       log.info('deleting the stored snapshot', { url });
       return { requeueAfterMs: RUNNING_REQUEUE_MS };
     }

@@ -73,7 +73,17 @@ export class FakeBackupKube implements BackupKubeOps {
     return Promise.resolve(this.pods.get(key(namespace, job)) ?? []);
   }
 
+  /** Set to refuse new objects as the API does in a namespace being deleted. */
+  namespaceTerminating = false;
+
   async apply(obj: KubernetesObject): Promise<void> {
+    if (this.namespaceTerminating) {
+      const err = Object.assign(new Error('HTTP-Code: 403'), {
+        code: 403,
+        body: `jobs "${obj.metadata?.name ?? ''}" is forbidden: unable to create new content in namespace ns because it is being terminated`,
+      });
+      return Promise.reject(err);
+    }
     if (obj.kind === 'Job') {
       const k = key(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
       if (!this.jobs.has(k)) this.jobs.set(k, { ...structuredClone(obj), status: {} });

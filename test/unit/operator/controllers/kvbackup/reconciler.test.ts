@@ -209,6 +209,20 @@ describe('KVBackup reconciler', () => {
     assert.ok(!kube.backups.has('ns/b2'));
   });
 
+  it('lets go in a namespace being deleted (no Job can run there), saying the object is kept', async () => {
+    const { kube, reconciler, events } = setup();
+    kube.clusters.set('ns/kv', kvCluster('kv', true));
+    await kube.createBackup(kvBackup('b1', 'kv', { deletionPolicy: 'Delete' }));
+    await reconciler.reconcile('ns/b1', log);
+    kube.finishJob('ns', 'b1-backup', { failures: [], success: RESULT });
+    await reconciler.reconcile('ns/b1', log);
+    kube.namespaceTerminating = true;
+    await kube.deleteBackup('ns', 'b1');
+    await reconciler.reconcile('ns/b1', log);
+    assert.ok(!kube.backups.has('ns/b1'), 'released');
+    assert.ok(events.some((e) => e.startsWith('BackupObjectKept: the namespace is being deleted')));
+  });
+
   it('drops the finalizer with deletionPolicy Retain: the object stays', async () => {
     const { kube, reconciler } = setup();
     kube.clusters.set('ns/kv', kvCluster('kv', true));
