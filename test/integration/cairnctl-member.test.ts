@@ -266,6 +266,19 @@ describe('cairnctl member / move-leader / endpoint --cluster vs etcdctl 3.4 (3 m
     }
   });
 
+  it('endpoint hashkv --cluster and defrag --cluster reach every member', async () => {
+    for (const w of ['simple', 'table', 'json']) {
+      const [e, c] = await statusBoth(['-w', w, 'endpoint', 'hashkv', '--cluster']);
+      assert.equal(e.code, 0, show(e));
+      assert.equal(c.stdout.split('127.0.0.1').length - 1, 3, show(c));
+      assertSame(`endpoint hashkv --cluster -w ${w}`, e, c);
+    }
+    const [e, c] = await statusBoth(['defrag', '--cluster']);
+    assert.equal(e.code, 0, show(e));
+    assert.equal(c.stdout.split('Finished defragmenting').length - 1, 3, show(c));
+    assertSame('defrag --cluster', e, c);
+  });
+
   /** One program's round of add → promote → update → remove, normalised. */
   async function changeRound(program: Program, w: string, learner: boolean): Promise<Result[]> {
     const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];

@@ -37,6 +37,7 @@ import { dataDirState, decideRestore, markerFile, readMarker, type RestoreMarker
 import { bytesOf, textOf } from './byte-string.js';
 import { failureText } from './call.js';
 import { CallFailure, EtcdClient } from './client.js';
+import { RESTORE_FLAGS } from './cmd-snapshot.js';
 import type { CommandDef, Invocation } from './command.js';
 import type { ParsedEndpoint } from './endpoint.js';
 import { CtlExit, ExitCode } from './exit.js';
@@ -664,26 +665,7 @@ export function backupCommand(): CommandDef {
         short: 'Builds a data dir from a backup, as snapshot restore does',
         flags: [
           ...sha256,
-          { name: 'data-dir', kind: 'string', default: '', usage: 'Path to the data directory' },
-          {
-            name: 'initial-cluster',
-            kind: 'string',
-            default: 'default=http://localhost:2380',
-            usage: 'Initial cluster configuration for restore bootstrap',
-          },
-          {
-            name: 'initial-cluster-token',
-            kind: 'string',
-            default: 'etcd-cluster',
-            usage: 'Initial cluster token for the etcd cluster during restore bootstrap',
-          },
-          {
-            name: 'initial-advertise-peer-urls',
-            kind: 'string',
-            default: 'http://localhost:2380',
-            usage: "List of this member's peer URLs to advertise to the rest of the cluster",
-          },
-          { name: 'name', kind: 'string', default: 'default', usage: 'Human-readable name for this member' },
+          ...RESTORE_FLAGS,
           {
             name: 'replace',
             kind: 'bool',

@@ -6,8 +6,8 @@
 // - status: per endpoint, in order, Maintenance.Status over a direct connection; failures are reported
 //   on stderr, the rest printed, and the exit code is 1 if any failed.
 // With --cluster the endpoints are the client URLs of the member list instead of --endpoints.
-import { ClusterService, KVService, MaintenanceService } from '../proto/gen/etcdserverpb/rpc.js';
-import { bufferOf, bytesOf } from './byte-string.js';
+import { KVService, MaintenanceService } from '../proto/gen/etcdserverpb/rpc.js';
+import { bufferOf } from './byte-string.js';
 import { CallFailure, EtcdClient, type Credentials } from './client.js';
 import { failureText } from './call.js';
 import type { CommandDef, Invocation } from './command.js';
@@ -21,38 +21,14 @@ import {
   commandDeadline,
   credentialsFromCmd,
   dialDeadline,
-  dialTimesOut,
-  endpointsFromFlags,
   mustClient,
   newClient,
 } from './global-flags.js';
 import { formatGoDuration } from '../util/go-duration.js';
-import { memberListRequest, rangeRequest, statusRequest } from '../proto/messages.js';
+import { rangeRequest, statusRequest } from '../proto/messages.js';
 import type { EpHealth, EpStatus } from './printer.js';
 import { hashKVCommand } from './cmd-maintenance.js';
-
-/** endpointsFromCluster: --endpoints as given, or every member's client URLs with --cluster. */
-async function endpointsFromCluster(inv: Invocation): Promise<string[]> {
-  if (!inv.flags.bool('cluster')) return [...inv.flags.strings('endpoints')];
-  const endpoints = endpointsFromFlags(inv);
-  if (endpoints.length === 0) throw new CtlExit(ExitCode.error, 'etcdclient: no available endpoints');
-  if (dialTimesOut(inv.flags.duration('dial-timeout')))
-    throw new CtlExit(ExitCode.error, 'context deadline exceeded');
-  const client = new EtcdClient(endpoints, 'balancer', inv.io, keepaliveFromFlags(inv));
-  const deadline = commandDeadline(inv);
-  try {
-    const resp = await client.call(ClusterService.memberList, memberListRequest(), 'repeatable', deadline);
-    return resp.members.flatMap((m) => m.clientURLs.map(bytesOf));
-  } catch (err) {
-    if (!(err instanceof CallFailure)) throw err;
-    throw new CtlExit(
-      ExitCode.error,
-      `failed to fetch endpoints from etcd cluster member list: ${failureText(err)}`,
-    );
-  } finally {
-    client.close();
-  }
-}
+import { endpointsFromCluster } from './cluster-endpoints.js';
 
 async function checkHealth(inv: Invocation, ep: string, creds: Credentials | undefined): Promise<EpHealth> {
   const client = await newClient([parseEndpoint(ep)], creds, inv.flags.duration('dial-timeout'), inv);

@@ -25,14 +25,10 @@ import { headerJson } from './printer-json.js';
 import type { Printer } from './printer.js';
 import { unsupported } from './printer.js';
 import { renderTable } from './table-writer.js';
+import { endpointsFromCluster } from './cluster-endpoints.js';
 import { textOf } from './byte-string.js';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
-
-/** endpointsFromCluster without --cluster support beyond --endpoints (a single member lists itself). */
-function endpointsOf(inv: Invocation): string[] {
-  return [...inv.flags.strings('endpoints')];
-}
 
 async function eachEndpoint<T>(
   inv: Invocation,
@@ -43,7 +39,7 @@ async function eachEndpoint<T>(
   const main = await mustClient(cfg, inv);
   const out: { ep: string; res: T }[] = [];
   try {
-    for (const ep of endpointsOf(inv)) {
+    for (const ep of await endpointsFromCluster(inv)) {
       const client = new EtcdClient([parseEndpoint(ep)], 'passthrough', inv.io, keepaliveFromFlags(inv));
       client.token = main.token;
       try {

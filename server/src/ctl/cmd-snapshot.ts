@@ -16,6 +16,7 @@ import {
 } from '../etcdserver/snapshot-file.js';
 import { bytesOf, textOf } from './byte-string.js';
 import type { CommandDef, Invocation } from './command.js';
+import type { FlagDef } from './flag-set.js';
 import { CtlExit, ExitCode } from './exit.js';
 import { clientConfigFromCmd, commandDeadline } from './global-flags.js';
 import { jsonString } from './go-json.js';
@@ -252,6 +253,35 @@ async function runRestore(inv: Invocation): Promise<void> {
   io.stderr.write(zapLine(io, 'snapshot/v3_snapshot.go:309', 'restored snapshot', where));
 }
 
+/** The flags of etcdctl's `snapshot restore` that build a member's data dir (`backup restore` takes them too). */
+export const RESTORE_FLAGS: readonly FlagDef[] = [
+  { name: 'data-dir', kind: 'string', default: '', usage: 'Path to the data directory' },
+  {
+    name: 'initial-cluster',
+    kind: 'string',
+    default: 'default=http://localhost:2380',
+    usage: 'Initial cluster configuration for restore bootstrap',
+  },
+  {
+    name: 'initial-cluster-token',
+    kind: 'string',
+    default: 'etcd-cluster',
+    usage: 'Initial cluster token for the etcd cluster during restore bootstrap',
+  },
+  {
+    name: 'initial-advertise-peer-urls',
+    kind: 'string',
+    default: 'http://localhost:2380',
+    usage: "List of this member's peer URLs to advertise to the rest of the cluster",
+  },
+  {
+    name: 'name',
+    kind: 'string',
+    default: 'default',
+    usage: 'Human-readable name for this member',
+  },
+];
+
 export function snapshotCommand(): CommandDef {
   return {
     use: 'snapshot <subcommand>',
@@ -262,31 +292,7 @@ export function snapshotCommand(): CommandDef {
         use: 'restore <filename> [options]',
         short: 'Restores an etcd member snapshot to an etcd directory',
         flags: [
-          { name: 'data-dir', kind: 'string', default: '', usage: 'Path to the data directory' },
-          {
-            name: 'initial-cluster',
-            kind: 'string',
-            default: 'default=http://localhost:2380',
-            usage: 'Initial cluster configuration for restore bootstrap',
-          },
-          {
-            name: 'initial-cluster-token',
-            kind: 'string',
-            default: 'etcd-cluster',
-            usage: 'Initial cluster token for the etcd cluster during restore bootstrap',
-          },
-          {
-            name: 'initial-advertise-peer-urls',
-            kind: 'string',
-            default: 'http://localhost:2380',
-            usage: "List of this member's peer URLs to advertise to the rest of the cluster",
-          },
-          {
-            name: 'name',
-            kind: 'string',
-            default: 'default',
-            usage: 'Human-readable name for this member',
-          },
+          ...RESTORE_FLAGS,
           {
             name: 'skip-hash-check',
             kind: 'bool',
