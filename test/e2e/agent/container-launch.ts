@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ContainerProcess } from './container-process.js';
 import { ConfigError, containerEnv, expand } from './container-env.js';
 import type { ContainerState } from './container-state.js';
-import { IMAGE_BIN_DIR } from './images.js';
+import { IMAGE_APP_DIR, IMAGE_BIN_DIR } from './images.js';
 import type { Kube } from './kube.js';
 import type { Sandbox } from './pod-sandbox.js';
 import { mountSource, type PreparedVolume, VolumeError } from './volumes.js';
@@ -70,7 +70,7 @@ export async function launch(ctx: LaunchContext, state: ContainerState): Promise
     [sandbox.hosts, '/etc/hosts', 'ro'],
     [sandbox.hostnameFile, '/etc/hostname', 'ro'],
     [ctx.imageBinDir, IMAGE_BIN_DIR, 'ro'],
-    [ctx.repo, ctx.repo, 'ro'],
+    [ctx.repo, IMAGE_APP_DIR, 'ro'],
     [terminationLog, spec.terminationMessagePath ?? '/dev/termination-log', 'rw'],
   ];
   const mounts = [...(spec.volumeMounts ?? [])].sort((a, b) => a.mountPath.length - b.mountPath.length);

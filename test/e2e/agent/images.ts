@@ -23,6 +23,11 @@ const IMAGES: Readonly<Record<string, string>> = {
 
 /** Where the entry points appear inside every container: first on its PATH. */
 export const IMAGE_BIN_DIR = '/cairn/bin';
+/**
+ * Where the repository appears inside every container (a real image's app directory): a fixed path, so a
+ * volume a pod mounts (an emptyDir at /tmp, say) can never hide it, wherever the clone lives on the host.
+ */
+export const IMAGE_APP_DIR = '/opt/cairn';
 export const IMAGE_PATH = `${IMAGE_BIN_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 export interface ResolvedImage {
@@ -56,7 +61,7 @@ export class ImageStore {
     await mkdir(this.binDir, { recursive: true });
     for (const [name, script] of Object.entries(ENTRY_POINTS)) {
       const file = join(this.binDir, name);
-      const target = join(this.repo, script);
+      const target = `${IMAGE_APP_DIR}/${script}`;
       await writeFile(file, `#!/bin/sh\nexec ${process.execPath} ${target} "$@"\n`);
       await chmod(file, 0o755);
     }
