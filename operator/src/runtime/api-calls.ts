@@ -56,3 +56,21 @@ export async function patchCustomStatus(
     mergePatch,
   );
 }
+
+/** One of the operator's own objects (group cairn.dev), or undefined when it does not exist. */
+export async function getCustomObject<T>(
+  custom: CustomObjectsApi,
+  api: { group: string; version: string; plural: string },
+  namespace: string,
+  name: string,
+): Promise<T | undefined> {
+  const obj: unknown = await orUndefined<unknown>(
+    custom.getNamespacedCustomObject({ ...api, namespace, name }),
+  );
+  return obj as T | undefined;
+}
+
+/** A Kubernetes timestamp: RFC 3339 in UTC, whole seconds (metav1.Time's format). */
+export function kubeTime(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+}

@@ -25,6 +25,7 @@ import {
 } from '../../api/v1alpha1/index.js';
 import { OPERATOR_NAME } from '../../resources/index.js';
 import {
+  getCustomObject,
   ignoreNotFound,
   mergePatch,
   orUndefined,
@@ -64,11 +65,8 @@ export class ClientNodeBackupKubeOps implements BackupKubeOps {
     this.objects = KubernetesObjectApi.makeApiClient(config);
   }
 
-  private async getCustom<T>(namespace: string, plural: string, name: string): Promise<T | undefined> {
-    const obj: unknown = await orUndefined<unknown>(
-      this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }),
-    );
-    return obj as T | undefined;
+  private getCustom<T>(namespace: string, plural: string, name: string): Promise<T | undefined> {
+    return getCustomObject<T>(this.custom, { group: GROUP, version: VERSION, plural }, namespace, name);
   }
 
   getCluster(namespace: string, name: string): Promise<KVCluster | undefined> {

@@ -13,7 +13,7 @@
 import type { BackupPhase, KVBackup, KVBackupStatus, KVCluster } from '../../api/v1alpha1/index.js';
 import { backupJob, backupObjectURL, deleteObjectJob, jobName, memberImage } from '../../resources/index.js';
 import { resolveSpec } from '../../api/v1alpha1/index.js';
-import { statusCode } from '../../runtime/api-calls.js';
+import { kubeTime, statusCode } from '../../runtime/api-calls.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { OperatorMetrics } from '../../runtime/metrics.js';
@@ -35,10 +35,6 @@ export interface BackupReconcilerDeps {
     'backupsTotal' | 'backupLastSuccess' | 'backupLastDuration' | 'backupLastSize'
   >;
   now?: () => Date;
-}
-
-function stamp(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 /** The API's refusal to create anything in a namespace that is being deleted. */
@@ -132,7 +128,7 @@ export class KVBackupReconciler {
     const jobName = job.metadata?.name ?? '';
     await this.setStatus(b, {
       phase: 'Running',
-      startTime: stamp(this.now()),
+      startTime: kubeTime(this.now()),
       jobName,
       image,
       attempts: 0,
@@ -165,7 +161,7 @@ export class KVBackupReconciler {
       }
       return { requeueAfterMs: RUNNING_REQUEUE_MS };
     }
-    const completionTime = stamp(this.now());
+    const completionTime = kubeTime(this.now());
     if (outcome.state === 'failed') {
       const message = `backup failed after ${outcome.failedAttempts} attempt(s): ${outcome.lastError ?? 'no reason given'}`;
       await this.setStatus(b, { phase: 'Failed', completionTime, attempts: outcome.failedAttempts, message });

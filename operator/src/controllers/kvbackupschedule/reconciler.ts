@@ -6,6 +6,7 @@
 import type { KVBackup, KVBackupSchedule, KVBackupScheduleStatus } from '../../api/v1alpha1/index.js';
 import { API_VERSION, BACKUP_KIND } from '../../api/v1alpha1/index.js';
 import { LABEL_INSTANCE, LABEL_MANAGED_BY, OPERATOR_NAME } from '../../resources/index.js';
+import { kubeTime } from '../../runtime/api-calls.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { Logger } from '../../runtime/logger.js';
 import { splitKey } from '../../runtime/object-key.js';
@@ -17,10 +18,6 @@ export const LABEL_SCHEDULE = 'cairn.dev/schedule';
 /** Look again at least this often, whatever the schedule says (clock changes, a missed watch event). */
 const REQUEUE_MAX_MS = 300_000;
 const REQUEUE_MIN_MS = 1_000;
-
-function stamp(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
-}
 
 export interface ScheduleReconcilerDeps {
   kube: BackupKubeOps;
@@ -68,14 +65,14 @@ export class KVBackupScheduleReconciler {
         ? { kind: 'none' as const }
         : dueTime(parsed, last, now, spec.startingDeadlineSeconds ?? 300);
     if (due.kind === 'missed') {
-      status.lastScheduleTime = stamp(due.at);
-      const message = `missed the backup of ${stamp(due.at)} by ${Math.round(due.lateSeconds)} s (startingDeadlineSeconds ${spec.startingDeadlineSeconds ?? 300})`;
+      status.lastScheduleTime = kubeTime(due.at);
+      const message = `missed the backup of ${kubeTime(due.at)} by ${Math.round(due.lateSeconds)} s (startingDeadlineSeconds ${spec.startingDeadlineSeconds ?? 300})`;
       status.message = message;
       this.deps.events.warning(schedule, 'MissedSchedule', message);
     } else if (due.kind === 'run') {
-      status.lastScheduleTime = stamp(due.at);
+      status.lastScheduleTime = kubeTime(due.at);
       if (status.active !== undefined) {
-        const message = `skipped the backup of ${stamp(due.at)}: ${status.active} is still running`;
+        const message = `skipped the backup of ${kubeTime(due.at)}: ${status.active} is still running`;
         status.message = message;
         this.deps.events.warning(schedule, 'BackupSkipped', message);
       } else {
@@ -84,7 +81,7 @@ export class KVBackupScheduleReconciler {
         status.active = backupName;
         if (created) {
           log.info('scheduled backup created', { backup: backupName });
-          this.deps.events.normal(schedule, 'BackupCreated', `created ${backupName} for ${stamp(due.at)}`);
+          this.deps.events.normal(schedule, 'BackupCreated', `created ${backupName} for ${kubeTime(due.at)}`);
         }
       }
     }
@@ -100,7 +97,7 @@ export class KVBackupScheduleReconciler {
     }
 
     const next = parsed.next(now);
-    status.nextScheduleTime = stamp(next);
+    status.nextScheduleTime = kubeTime(next);
     await this.writeStatus(schedule, before, status);
     const wait = Math.min(Math.max(next.getTime() - now.getTime(), REQUEUE_MIN_MS), REQUEUE_MAX_MS);
     return { requeueAfterMs: status.active !== undefined ? Math.min(wait, 5_000) : wait };

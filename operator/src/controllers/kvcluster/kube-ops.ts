@@ -26,6 +26,7 @@ import {
 } from '../../api/v1alpha1/index.js';
 import { OPERATOR_NAME } from '../../resources/index.js';
 import {
+  getCustomObject,
   ignoreNotFound,
   mergePatch,
   orUndefined,
@@ -65,30 +66,17 @@ export class ClientNodeKubeOps implements KubeOps {
     this.objects = KubernetesObjectApi.makeApiClient(config);
   }
 
-  async getCluster(namespace: string, name: string): Promise<KVCluster | undefined> {
-    const obj: unknown = await orUndefined<unknown>(
-      this.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-      }),
-    );
-    return obj as KVCluster | undefined;
+  getCluster(namespace: string, name: string): Promise<KVCluster | undefined> {
+    return getCustomObject(this.custom, { group: GROUP, version: VERSION, plural: PLURAL }, namespace, name);
   }
 
-  async getBackup(namespace: string, name: string): Promise<KVBackup | undefined> {
-    const obj: unknown = await orUndefined<unknown>(
-      this.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: BACKUP_PLURAL,
-        name,
-      }),
+  getBackup(namespace: string, name: string): Promise<KVBackup | undefined> {
+    return getCustomObject(
+      this.custom,
+      { group: GROUP, version: VERSION, plural: BACKUP_PLURAL },
+      namespace,
+      name,
     );
-    return obj as KVBackup | undefined;
   }
 
   async apply(obj: KubernetesObject): Promise<void> {

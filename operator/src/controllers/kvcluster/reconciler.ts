@@ -38,6 +38,7 @@ import {
   statefulSet,
   type ClusterRef,
 } from '../../resources/index.js';
+import { kubeTime } from '../../runtime/api-calls.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { OperatorMetrics } from '../../runtime/metrics.js';
@@ -613,13 +614,7 @@ export class KVClusterReconciler {
       });
     }
     await client.remove(m.member.id);
-    pass.replacements = recordAttempt(
-      pass.replacements,
-      name,
-      this.now()
-        .toISOString()
-        .replace(/\.\d+Z$/, 'Z'),
-    );
+    pass.replacements = recordAttempt(pass.replacements, name, kubeTime(this.now()));
     this.deps.events.warning(
       o.kv,
       'MemberReplacing',

@@ -4,6 +4,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Condition, KVClusterStatus, MemberStatus } from '../../api/v1alpha1/index.js';
 import { quorum, selectorString } from '../../resources/index.js';
+import { kubeTime } from '../../runtime/api-calls.js';
 import type { Observed } from './observed.js';
 
 /** The label the StatefulSet controller puts on each pod: the template revision it was created from. */
@@ -102,7 +103,7 @@ export function deriveStatus(
   const previous = o.kv.status;
   const h = health(o);
   const generation = o.kv.metadata.generation;
-  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const stamp = kubeTime(now);
   const condition = (type: string, ok: boolean, reason: string, message: string): Condition => {
     const status = ok ? 'True' : 'False';
     const before = previous?.conditions?.find((c) => c.type === type);
