@@ -2,7 +2,7 @@
 // object URL, its SHA-256, how to reach the store — kept in status.restore, so the pod template never
 // changes afterwards), and what the members' restore init steps report while they start.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KVClusterStatus, RestoreSource } from '../../api/v1alpha1/index.js';
+import type { KVClusterStatus, RestoreSource, S3Connection } from '../../api/v1alpha1/index.js';
 import { s3Flags } from '../../resources/index.js';
 import type { KubeOps } from './kube-ops.js';
 
@@ -10,6 +10,18 @@ export type RestorePlan = NonNullable<KVClusterStatus['restore']>;
 
 /** A termination message is cut to this many characters in the status. */
 const MESSAGE_MAX = 500;
+
+/** How the restore step reaches the store: S3 flags and credentials, or the claim a file is on. */
+function storeAccess(
+  s3: S3Connection | undefined,
+  claimName: string | undefined,
+): Pick<RestorePlan, 's3Args' | 'credentialsSecret' | 'claimName'> {
+  return {
+    ...(s3 !== undefined ? { s3Args: s3Flags(s3) } : {}),
+    ...(s3?.credentialsSecret !== undefined ? { credentialsSecret: s3.credentialsSecret } : {}),
+    ...(claimName !== undefined ? { claimName } : {}),
+  };
+}
 
 /** The plan for a restore source, or why it cannot be made yet (a backup not Succeeded yet). */
 export async function resolveRestorePlan(
@@ -24,9 +36,7 @@ export async function resolveRestorePlan(
         phase: 'Restoring',
         objectURL: o.url,
         ...(source.sha256 !== undefined ? { sha256: source.sha256 } : {}),
-        ...(o.s3 !== undefined ? { s3Args: s3Flags(o.s3) } : {}),
-        ...(o.s3?.credentialsSecret !== undefined ? { credentialsSecret: o.s3.credentialsSecret } : {}),
-        ...(o.volume !== undefined ? { claimName: o.volume.claimName } : {}),
+        ...storeAccess(o.s3, o.volume?.claimName),
       },
     };
   }
@@ -44,9 +54,7 @@ export async function resolveRestorePlan(
       objectURL: s.objectURL,
       ...(sha256 !== undefined ? { sha256 } : {}),
       ...(s.revision !== undefined ? { revision: s.revision } : {}),
-      ...(d.s3 !== undefined ? { s3Args: s3Flags(d.s3) } : {}),
-      ...(d.s3?.credentialsSecret !== undefined ? { credentialsSecret: d.s3.credentialsSecret } : {}),
-      ...(d.volume !== undefined ? { claimName: d.volume.claimName } : {}),
+      ...storeAccess(d.s3, d.volume?.claimName),
     },
   };
 }
