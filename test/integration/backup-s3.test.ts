@@ -226,8 +226,8 @@ describe('cairnctl backup against s3rver', () => {
       unknown
     >;
     assert.deepEqual(
-      { url: marker['url'], sha256: marker['sha256'], revision: marker['revision'] },
-      { url: first.objectURL, sha256: first.sha256, revision: 21 },
+      { url: marker['url'], sha256: marker['sha256'], revision: marker['revision'], token: marker['token'] },
+      { url: first.objectURL, sha256: first.sha256, revision: 21, token: 'restored-token' },
     );
     assert.deepEqual(readdirSync(join(tmp, 'restored')).sort(), ['data']);
     const again = await ctl(restoreArgs);
@@ -276,6 +276,16 @@ describe('cairnctl backup against s3rver', () => {
     } finally {
       await swapped.stop({ keepDataDir: true });
     }
+    // The same snapshot under a new cluster token (what an in-place restore does to a cluster that
+    // started from it): rebuilt with --replace, not taken as already restored.
+    const newToken = thirdArgs.map((a) => (a === 'restored-token' ? 'restored-token-2' : a));
+    const rebuilt = await ctl([...newToken, '--replace']);
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    assert.match(rebuilt.stdout, /^Restored s3:\/\/backups\/c1\/third\.db /);
+    assert.equal(
+      (JSON.parse(readFileSync(join(dataDir, 'restored-from.json'), 'utf8')) as { token: string }).token,
+      'restored-token-2',
+    );
   });
 
   it('a corrupted object: fetch and restore fail with the mismatch and leave nothing / the data dir untouched', async () => {

@@ -1,6 +1,8 @@
 // `backup restore`'s marker, <data-dir>/restored-from.json, and the decision it drives. The marker is
 // written into the new data dir before that dir is moved into place, so a data dir holding a marker is
-// complete. A restarted init container then finds the marker and does nothing.
+// complete. A restarted init container then finds the marker and does nothing. The marker records the
+// cluster token too: the same snapshot restored again with a new token (an in-place restore of a cluster
+// that once started from it) is a new cluster, not the one already there.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,6 +12,8 @@ export interface RestoreMarker {
   readonly url: string;
   readonly sha256: string;
   readonly revision: number;
+  /** The --initial-cluster-token the data dir was built with ('' when the marker predates it). */
+  readonly token: string;
   /** RFC 3339 UTC. */
   readonly restoredAt: string;
 }
@@ -46,6 +50,7 @@ export function readMarker(dir: string): RestoreMarker | undefined {
     url: m['url'],
     sha256: m['sha256'],
     revision: typeof m['revision'] === 'number' ? m['revision'] : 0,
+    token: typeof m['token'] === 'string' ? m['token'] : '',
     restoredAt: typeof m['restoredAt'] === 'string' ? m['restoredAt'] : '',
   };
 }
@@ -66,21 +71,24 @@ export interface RestoreSituation {
   readonly url: string;
   /** The SHA-256 the restore expects (--sha256, else the object's metadata); undefined if unknown. */
   readonly sha256: string | undefined;
+  /** The --initial-cluster-token of this restore. */
+  readonly token: string;
   readonly replace: boolean;
 }
 
-/** Whether the marker records this url (and this sha256, when one is expected). */
+/** Whether the marker records this url and token (and this sha256, when one is expected). */
 export function markerMatches(
   m: RestoreMarker | undefined,
   url: string,
   sha256: string | undefined,
+  token: string,
 ): boolean {
-  if (m === undefined || m.url !== url) return false;
+  if (m === undefined || m.url !== url || m.token !== token) return false;
   return sha256 === undefined || m.sha256.toLowerCase() === sha256.toLowerCase();
 }
 
 export function decideRestore(s: RestoreSituation): RestoreDecision {
   if (s.state === 'absent' || s.state === 'empty') return 'restore';
-  if (markerMatches(s.marker, s.url, s.sha256)) return 'alreadyRestored';
+  if (markerMatches(s.marker, s.url, s.sha256, s.token)) return 'alreadyRestored';
   return s.replace ? 'replace' : 'refuse';
 }

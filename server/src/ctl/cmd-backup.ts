@@ -521,7 +521,15 @@ async function runRestore(inv: Invocation): Promise<void> {
       const info = await opened.store.head(opened.key).catch(storeExit);
       expected = info === undefined ? undefined : fromObjectMetadata(info.meta).sha256;
     }
-    const decision = decideRestore({ state, marker, url, sha256: expected, replace: f.bool('replace') });
+    const token = f.string('initial-cluster-token');
+    const decision = decideRestore({
+      state,
+      marker,
+      url,
+      sha256: expected,
+      token,
+      replace: f.bool('replace'),
+    });
     if (decision === 'alreadyRestored') {
       io.stdout.write(bytesOf(`already restored: ${dataDir} holds ${url} (sha256 ${marker!.sha256})\n`));
       return;
@@ -552,7 +560,7 @@ async function runRestore(inv: Invocation): Promise<void> {
         dataDir: building,
         name: f.string('name'),
         initialCluster: f.string('initial-cluster'),
-        initialClusterToken: f.string('initial-cluster-token'),
+        initialClusterToken: token,
         initialAdvertisePeerUrls: f.string('initial-advertise-peer-urls').split(','),
         skipHashCheck: false,
       }).catch((err: unknown) => {
@@ -560,7 +568,13 @@ async function runRestore(inv: Invocation): Promise<void> {
         throw err;
       });
       const revision = fetched.revision ?? (await snapshotStatus(snapshot)).revision;
-      const m: RestoreMarker = { url, sha256: fetched.sha256, revision, restoredAt: rfc3339(new Date()) };
+      const m: RestoreMarker = {
+        url,
+        sha256: fetched.sha256,
+        revision,
+        token,
+        restoredAt: rfc3339(new Date()),
+      };
       const markerPath = join(building, markerFile);
       await writeFile(markerPath, `${JSON.stringify(m)}\n`);
       fsyncFile(markerPath);

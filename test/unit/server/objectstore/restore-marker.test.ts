@@ -17,10 +17,17 @@ describe('backup restore: the marker and the decision', () => {
   after(() => rmSync(tmp, { recursive: true, force: true }));
   const url = 's3://backups/c1/a.db';
   const sha = 'ab'.repeat(32);
-  const marker: RestoreMarker = { url, sha256: sha, revision: 7, restoredAt: '2026-01-01T00:00:00Z' };
+  const token = 'kv-token';
+  const marker: RestoreMarker = {
+    url,
+    sha256: sha,
+    revision: 7,
+    token,
+    restoredAt: '2026-01-01T00:00:00Z',
+  };
 
   it('decides: absent or empty → restore; same url+sha → already restored; other → refuse or replace', () => {
-    const base = { marker: undefined, url, sha256: sha, replace: false };
+    const base = { marker: undefined, url, sha256: sha, token, replace: false };
     assert.equal(decideRestore({ ...base, state: 'absent' }), 'restore');
     assert.equal(decideRestore({ ...base, state: 'empty' }), 'restore');
     assert.equal(decideRestore({ ...base, state: 'nonEmpty' }), 'refuse');
@@ -33,13 +40,21 @@ describe('backup restore: the marker and the decision', () => {
       decideRestore({ ...base, state: 'nonEmpty', marker, url: 's3://backups/c1/b.db' }),
       'refuse',
     );
+    // The same snapshot under a new cluster token (an in-place restore of a cluster that started from
+    // it) is a new cluster: replaced with --replace, refused without.
+    assert.equal(decideRestore({ ...base, state: 'nonEmpty', marker, token: 'kv-new' }), 'refuse');
+    assert.equal(
+      decideRestore({ ...base, state: 'nonEmpty', marker, token: 'kv-new', replace: true }),
+      'replace',
+    );
   });
 
-  it('matches on url and, when one is expected, sha256 (either case)', () => {
-    assert.ok(markerMatches(marker, url, undefined));
-    assert.ok(markerMatches(marker, url, sha.toUpperCase()));
-    assert.ok(!markerMatches(undefined, url, sha));
-    assert.ok(!markerMatches(marker, url, 'cd'.repeat(32)));
+  it('matches on url, token and, when one is expected, sha256 (either case)', () => {
+    assert.ok(markerMatches(marker, url, undefined, token));
+    assert.ok(markerMatches(marker, url, sha.toUpperCase(), token));
+    assert.ok(!markerMatches(undefined, url, sha, token));
+    assert.ok(!markerMatches(marker, url, 'cd'.repeat(32), token));
+    assert.ok(!markerMatches(marker, url, sha, 'other-token'));
   });
 
   it('reads the data dir: absent, empty (a fresh volume: lost+found only), not empty; the marker', () => {
