@@ -44,15 +44,36 @@ export async function serverSideApply(
   await objects.patch(obj, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
 }
 
-/** Merge-patches the status subresource of one of the operator's own objects (group cairn.dev). */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The JSON merge patch (RFC 7386) that turns `before` into `after`. Leaving a key out of a merge patch
+ * keeps it, so a key `after` lacks is sent as null (removed), in nested objects too; arrays and scalars
+ * are replaced whole.
+ */
+export function mergePatchTo(before: unknown, after: unknown): unknown {
+  if (!isPlainObject(before) || !isPlainObject(after)) return after;
+  const patch: Record<string, unknown> = {};
+  for (const k of Object.keys(before)) if (!(k in after) || after[k] === undefined) patch[k] = null;
+  for (const [k, v] of Object.entries(after)) if (v !== undefined) patch[k] = mergePatchTo(before[k], v);
+  return patch;
+}
+
+/**
+ * Sets the status subresource of one of the operator's own objects (group cairn.dev) to `status`: a
+ * merge patch from the status the object was read with, so fields the new status leaves out go.
+ */
 export async function patchCustomStatus(
   custom: CustomObjectsApi,
   api: { group: string; version: string; plural: string },
-  obj: { metadata: { namespace: string; name: string } },
+  obj: { metadata: { namespace: string; name: string }; status?: object },
   status: object,
 ): Promise<void> {
+  const body = { status: mergePatchTo(obj.status ?? {}, status) };
   await custom.patchNamespacedCustomObjectStatus(
-    { ...api, namespace: obj.metadata.namespace, name: obj.metadata.name, body: { status } },
+    { ...api, namespace: obj.metadata.namespace, name: obj.metadata.name, body },
     mergePatch,
   );
 }

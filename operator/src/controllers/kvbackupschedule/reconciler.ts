@@ -109,10 +109,7 @@ export class KVBackupScheduleReconciler {
     status: KVBackupScheduleStatus,
   ): Promise<void> {
     if (JSON.stringify(before) === JSON.stringify(status)) return;
-    // A merge patch cannot remove a field by leaving it out: null removes it.
-    const patch: Record<string, unknown> = { ...status };
-    for (const k of Object.keys(before)) if (!(k in status)) patch[k] = null;
-    await this.deps.kube.patchScheduleStatus(s, patch);
+    await this.deps.kube.patchScheduleStatus(s, status);
   }
 
   private backupFor(s: KVBackupSchedule, name: string): KVBackup {

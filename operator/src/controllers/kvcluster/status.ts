@@ -183,7 +183,10 @@ export function deriveStatus(
     phase,
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions: [available, progressing, degraded],
-    ...(o.membership !== undefined ? { clusterID: o.membership.clusterId } : {}),
+    // Kept while no member answers: the cluster is still the one it was.
+    ...((o.membership?.clusterId ?? previous?.clusterID) !== undefined
+      ? { clusterID: o.membership?.clusterId ?? previous?.clusterID }
+      : {}),
     ...(o.leader !== undefined ? { leader: o.leader.podName ?? o.leader.member.name } : {}),
     members,
     replicas: o.pods.length,

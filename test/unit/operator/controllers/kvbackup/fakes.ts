@@ -98,15 +98,10 @@ export class FakeBackupKube implements BackupKubeOps {
   }
 
   async patchScheduleStatus(schedule: KVBackupSchedule, status: KVBackupScheduleStatus): Promise<void> {
-    // A merge patch: null removes a field.
+    // The status becomes exactly this one (the real call sends the merge patch that does so).
     const stored = this.schedules.get(key(schedule.metadata.namespace, schedule.metadata.name));
-    const merged: Record<string, unknown> = { ...stored?.status };
-    for (const [k, v] of Object.entries(status)) {
-      if (v === null) delete merged[k];
-      else merged[k] = v;
-    }
-    this.scheduleStatuses.push(structuredClone(merged));
-    if (stored !== undefined) stored.status = structuredClone(merged);
+    this.scheduleStatuses.push(structuredClone(status));
+    if (stored !== undefined) stored.status = structuredClone(status);
     return Promise.resolve();
   }
 
