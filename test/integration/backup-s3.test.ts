@@ -165,15 +165,35 @@ describe('cairnctl backup against s3rver', () => {
 
   it('fetch: the file sha256sum prints equals the result; --sha256 mismatch leaves nothing', async () => {
     const file = join(tmp, 'fetched.db');
-    const r = await ctl(['backup', 'fetch', first.objectURL, file]);
+    const resultFile = join(tmp, 'fetch-result.json');
+    const r = await ctl(['backup', 'fetch', first.objectURL, file, `--result-file=${resultFile}`]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await sha256sum(file), first.sha256);
+    assert.deepEqual(JSON.parse(readFileSync(resultFile, 'utf8')), {
+      objectURL: first.objectURL,
+      sizeBytes: first.sizeBytes,
+      sha256: first.sha256,
+      revision: 21,
+    });
     const bad = join(tmp, 'bad.db');
     const wrong = 'ab'.repeat(32);
-    const r2 = await ctl(['backup', 'fetch', first.objectURL, bad, '--sha256', wrong]);
+    const r2 = await ctl([
+      'backup',
+      'fetch',
+      first.objectURL,
+      bad,
+      '--sha256',
+      wrong,
+      `--result-file=${resultFile}`,
+    ]);
     assert.equal(r2.code, 1);
     assert.match(r2.stderr, new RegExp(`checksum mismatch: expected ${wrong} got ${first.sha256}`));
     assert.ok(!existsSync(bad) && !existsSync(`${bad}.part`));
+    // The reason goes to the result file (the termination log in a Job).
+    assert.equal(
+      readFileSync(resultFile, 'utf8'),
+      `checksum mismatch: expected ${wrong} got ${first.sha256}\n`,
+    );
   });
 
   it('wrong credentials fail with the S3 error and never show the secret', async () => {

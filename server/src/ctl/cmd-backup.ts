@@ -6,7 +6,8 @@
 //   whole stream is computed on the way and the snapshot's trailer verified at its end: a mismatch aborts
 //   the upload. One line of JSON on stdout (and in --result-file); log lines on stderr only.
 // - fetch <url> <file>: to <file>.part, checked against --sha256 or the object's metadata (and the
-//   trailer), fsync, rename. A mismatch leaves nothing behind.
+//   trailer), fsync, rename. A mismatch leaves nothing behind. --result-file gets one line of JSON (the
+//   operator's restore verification reads it from the termination log).
 // - restore <url>: fetch beside --data-dir, build the data dir as `snapshot restore` does into
 //   <data-dir>.restoring, mark it (backup-marker.ts), move it into place.
 import {
@@ -17,6 +18,7 @@ import {
   openSync,
   readdirSync,
   renameSync,
+  statSync,
 } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -186,10 +188,14 @@ async function writeResultFile(path: string, bytes: string): Promise<void> {
   await writeFile(path, Buffer.from(bytes.slice(0, resultFileBytesMax), 'latin1'));
 }
 
-async function runSave(inv: Invocation): Promise<void> {
+/** Runs a command that reports to --result-file: its failure goes there too. */
+async function withResultFile(
+  inv: Invocation,
+  run: (inv: Invocation, resultFile: string) => Promise<void>,
+): Promise<void> {
   const resultFile = inv.flags.string('result-file');
   try {
-    await save(inv, resultFile);
+    await run(inv, resultFile);
   } catch (err) {
     // The failure goes to the result file too, as one plain line (the operator shows a failed attempt's
     // termination message as its reason; without this it would get the log tail).
@@ -199,6 +205,8 @@ async function runSave(inv: Invocation): Promise<void> {
     throw err;
   }
 }
+
+const runSave = (inv: Invocation): Promise<void> => withResultFile(inv, save);
 
 async function save(inv: Invocation, resultFile: string): Promise<void> {
   if (inv.args.length !== 1) throw new CtlExit(ExitCode.badArgs, 'backup save expects one argument: <url>');
@@ -454,7 +462,9 @@ function fsyncFile(path: string): void {
   }
 }
 
-async function runFetch(inv: Invocation): Promise<void> {
+const runFetch = (inv: Invocation): Promise<void> => withResultFile(inv, fetch);
+
+async function fetch(inv: Invocation, resultFile: string): Promise<void> {
   if (inv.args.length !== 2)
     throw new CtlExit(ExitCode.badArgs, 'backup fetch expects two arguments: <url> <file>');
   const expected = sha256Flag(inv);
@@ -471,7 +481,16 @@ async function runFetch(inv: Invocation): Promise<void> {
   const opened = storeOf(inv, textOf(inv.args[0]!));
   try {
     const f = await fetchVerified(inv.io, opened.store, opened.key, file, expected);
-    inv.io.stdout.write(bytesOf(`Fetched ${opened.store.url(opened.key)} to ${file} (sha256 ${f.sha256})\n`));
+    const url = opened.store.url(opened.key);
+    if (resultFile !== '') {
+      const revision = f.revision ?? (await snapshotStatus(file)).revision;
+      await writeResultFile(
+        resultFile,
+        `{"objectURL":${jsonString(bytesOf(url))},"sizeBytes":${statSync(file).size},` +
+          `"sha256":"${f.sha256}","revision":${revision}}\n`,
+      );
+    }
+    inv.io.stdout.write(bytesOf(`Fetched ${url} to ${file} (sha256 ${f.sha256})\n`));
   } finally {
     opened.close();
   }
@@ -670,7 +689,15 @@ export function backupCommand(): CommandDef {
       {
         use: 'fetch <url> <file>',
         short: 'Downloads a backup to <file>, verifying its SHA-256',
-        flags: sha256,
+        flags: [
+          ...sha256,
+          {
+            name: 'result-file',
+            kind: 'string',
+            default: '',
+            usage: 'Also write the result JSON (URL, size, SHA-256, revision) here',
+          },
+        ],
         run: runFetch,
       },
       { use: 'delete <url>', short: 'Deletes a backup (a missing one is not an error)', run: runDelete },
