@@ -109,9 +109,18 @@ function backupMeta(b: KVBackup, name: string): V1ObjectMeta {
   };
 }
 
-function job(b: KVBackup, name: string, image: string, container: V1Container, backoffLimit: number): V1Job {
-  const { volumes, mounts } = destinationVolumes(b.spec.destination.volume?.claimName);
-  const meta = backupMeta(b, name);
+/**
+ * A Job of one cairnctl container moving a snapshot: non-root, read-only root with a /tmp of its own, the
+ * destination's claim (if any) at BACKUP_MOUNT, the result in the termination log.
+ */
+export function snapshotJob(
+  meta: V1ObjectMeta,
+  image: string,
+  container: V1Container,
+  backoffLimit: number,
+  claimName: string | undefined,
+): V1Job {
+  const { volumes, mounts } = destinationVolumes(claimName);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -157,9 +166,8 @@ function job(b: KVBackup, name: string, image: string, container: V1Container, b
  */
 export function backupJob(b: KVBackup, image: string, endpoints: readonly string[]): V1Job {
   const s3 = b.spec.destination.s3;
-  return job(
-    b,
-    jobName(b.metadata.name, 'backup'),
+  return snapshotJob(
+    backupMeta(b, jobName(b.metadata.name, 'backup')),
     image,
     {
       name: 'backup',
@@ -175,15 +183,15 @@ export function backupJob(b: KVBackup, image: string, endpoints: readonly string
       env: credentialsEnv(s3?.credentialsSecret),
     },
     b.spec.backoffLimit ?? 3,
+    b.spec.destination.volume?.claimName,
   );
 }
 
 /** The Job deleting a KVBackup's stored snapshot (deletionPolicy Delete). */
 export function deleteObjectJob(b: KVBackup, image: string, objectURL: string): V1Job {
   const s3 = b.spec.destination.s3;
-  return job(
-    b,
-    jobName(b.metadata.name, 'delete'),
+  return snapshotJob(
+    backupMeta(b, jobName(b.metadata.name, 'delete')),
     image,
     {
       name: 'delete',
@@ -192,5 +200,6 @@ export function deleteObjectJob(b: KVBackup, image: string, objectURL: string): 
       env: credentialsEnv(s3?.credentialsSecret),
     },
     b.spec.backoffLimit ?? 3,
+    b.spec.destination.volume?.claimName,
   );
 }

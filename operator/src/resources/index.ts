@@ -8,3 +8,4 @@ export * from './server-flags.js';
 export * from './statefulset.js';
 export * from './backup-job.js';
 export * from './restore-step.js';
+export * from './restore-job.js';

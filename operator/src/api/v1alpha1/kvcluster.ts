@@ -345,6 +345,7 @@ export const KVClusterStatusSchema = Type.Object(
           'Scaling',
           'Upgrading',
           'Replacing',
+          'Restoring',
           'Degraded',
           'QuorumLost',
           'Paused',
@@ -374,8 +375,10 @@ export const KVClusterStatusSchema = Type.Object(
     restore: Type.Optional(
       Type.Object(
         {
-          phase: StringEnum(['Restoring', 'Restored', 'Failed'], {
-            description: 'Restoring (members starting from the snapshot), Restored, or Failed.',
+          phase: StringEnum(['Stopping', 'Restoring', 'Restored', 'Failed'], {
+            description:
+              'Stopping (an in-place restore waits for the old members to stop), Restoring (members ' +
+              'starting from the snapshot), Restored, or Failed.',
           }),
           objectURL: Type.String({ description: 'The snapshot the cluster starts from.' }),
           sha256: Type.Optional(Type.String({ description: 'Its expected SHA-256.' })),
@@ -388,8 +391,20 @@ export const KVClusterStatusSchema = Type.Object(
           credentialsSecret: Type.Optional(CredentialsSecretSchema),
           claimName: Type.Optional(Type.String({ description: 'The claim a file:// snapshot is on.' })),
           message: Type.Optional(Type.String({ description: 'Why it failed.' })),
+          requestedBy: Type.Optional(
+            Type.String({ description: 'The KVRestore restoring this cluster in place, if one does.' }),
+          ),
+          token: Type.Optional(
+            Type.String({
+              description: 'The cluster token the members are restored with (in place: a new one).',
+            }),
+          ),
         },
-        { description: 'The restore the cluster started from (spec.bootstrap.restore), resolved once.' },
+        {
+          description:
+            'The last restore: the snapshot the cluster started from (spec.bootstrap.restore) or was ' +
+            'restored to in place (a KVRestore), resolved once.',
+        },
       ),
     ),
     replacements: Type.Optional(

@@ -19,10 +19,12 @@ import {
   BACKUP_PLURAL,
   GROUP,
   PLURAL,
+  RESTORE_PLURAL,
   VERSION,
   type KVBackup,
   type KVCluster,
   type KVClusterStatus,
+  type KVRestore,
 } from '../../api/v1alpha1/index.js';
 import { OPERATOR_NAME } from '../../resources/index.js';
 import {
@@ -38,6 +40,10 @@ export interface KubeOps {
   getCluster(namespace: string, name: string): Promise<KVCluster | undefined>;
   /** The KVBackup a restore starts from. */
   getBackup(namespace: string, name: string): Promise<KVBackup | undefined>;
+  /** The KVRestore restoring a cluster in place. */
+  getRestore(namespace: string, name: string): Promise<KVRestore | undefined>;
+  /** Removes one annotation from the KVCluster. */
+  removeAnnotation(cluster: KVCluster, key: string): Promise<void>;
   /** Create or update an owned object (server-side apply). */
   apply(obj: KubernetesObject): Promise<void>;
   getStatefulSet(namespace: string, name: string): Promise<V1StatefulSet | undefined>;
@@ -76,6 +82,31 @@ export class ClientNodeKubeOps implements KubeOps {
       { group: GROUP, version: VERSION, plural: BACKUP_PLURAL },
       namespace,
       name,
+    );
+  }
+
+  getRestore(namespace: string, name: string): Promise<KVRestore | undefined> {
+    return getCustomObject(
+      this.custom,
+      { group: GROUP, version: VERSION, plural: RESTORE_PLURAL },
+      namespace,
+      name,
+    );
+  }
+
+  async removeAnnotation(cluster: KVCluster, key: string): Promise<void> {
+    await ignoreNotFound(
+      this.custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: cluster.metadata.namespace,
+          plural: PLURAL,
+          name: cluster.metadata.name,
+          body: { metadata: { annotations: { [key]: null } } },
+        },
+        mergePatch,
+      ),
     );
   }
 

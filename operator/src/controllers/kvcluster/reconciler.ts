@@ -15,6 +15,11 @@
 //   8. rolling update (new version or config): one outdated pod at a time — unhealthy first, followers
 //      next, the leader last after MoveLeader.
 //
+// A restore comes before all of these: a cluster created from a snapshot starts every member at once from
+// it, and an in-place restore (a KVRestore's request, ANNOTATION_RESTORE_IN_PLACE) first stops every
+// member (StatefulSet to 0), then does the same with a new token; nothing else runs until the restored
+// members are healthy voters.
+//
 // One membership change per pass; every step is idempotent, so a pass cut short anywhere is finished by
 // the next one.
 import type { V1Pod } from '@kubernetes/client-node';
@@ -26,6 +31,7 @@ import {
 } from '../../api/v1alpha1/index.js';
 import type { KVClusterClient } from '../../kvclient/cluster-client.js';
 import {
+  ANNOTATION_RESTORE_IN_PLACE,
   LABEL_ROLE,
   bootstrapConfigMap,
   quorum,
@@ -63,7 +69,7 @@ import {
   recordAttempt,
   type FailureReason,
 } from './replacement.js';
-import { failedRestore, resolveRestorePlan } from './restore.js';
+import { failedRestore, inPlaceRequest, resolveRestorePlan, type RestorePlan } from './restore.js';
 import { checkVersionPath } from './version-path.js';
 import { claimsToGrow } from './volume-growth.js';
 
@@ -132,8 +138,11 @@ export class KVClusterReconciler {
       ...(kv.status?.restore !== undefined ? { restore: kv.status.restore } : {}),
     };
     try {
+      await this.acceptInPlaceRestore(kv, pass, problems);
       let result: StepResult;
-      if (observed.sts === undefined) result = await this.bootstrap(kv, effective, ref, problems, pass);
+      if (pass.restore?.phase === 'Stopping' && !spec.paused)
+        result = await this.stopForRestore(observed, effective, pass);
+      else if (observed.sts === undefined) result = await this.bootstrap(kv, effective, ref, problems, pass);
       else result = await this.step(observed, client, effective, log, problems, pass);
       const currentVersion = this.currentVersion(observed, effective);
       const progress = result.progress ?? (spec.paused ? undefined : pendingProgress(observed));
@@ -232,18 +241,74 @@ export class KVClusterReconciler {
       };
     }
     pass.restore = resolved.plan;
+    await this.startFromSnapshot(kv, spec, ref, resolved.plan, undefined);
+    return this.progress('Bootstrapping', 'RestoringFromSnapshot', `restoring ${spec.replicas} member(s)`);
+  }
+
+  /**
+   * Every member at once from the snapshot: the bootstrap ConfigMap with the whole membership and
+   * `restore-url`, then the StatefulSet at full size with the restore step in its template.
+   */
+  private async startFromSnapshot(
+    kv: KVCluster,
+    spec: ResolvedSpec,
+    ref: ClusterRef,
+    plan: RestorePlan,
+    existing: Observed | undefined,
+  ): Promise<void> {
     const names = Array.from({ length: spec.replicas }, (_, i) => memberName(ref, i));
     await this.deps.kube.apply(
-      bootstrapConfigMap(kv, ref, { state: 'new', members: names, restoreURL: resolved.plan.objectURL }),
+      bootstrapConfigMap(kv, ref, { state: 'new', members: names, restoreURL: plan.objectURL }),
     );
-    await this.deps.kube.apply(statefulSet(kv, spec, ref, spec.replicas, resolved.plan));
+    if (existing !== undefined) await this.applyStatefulSet(existing, spec, spec.replicas, plan);
+    else await this.deps.kube.apply(statefulSet(kv, spec, ref, spec.replicas, plan));
     this.deps.events.normal(
       kv,
       'Restoring',
-      `${spec.replicas} member(s) start from ${resolved.plan.objectURL}` +
-        (resolved.plan.revision !== undefined ? ` (revision ${resolved.plan.revision})` : ''),
+      `${spec.replicas} member(s) start from ${plan.objectURL}` +
+        (plan.revision !== undefined ? ` (revision ${plan.revision})` : ''),
     );
-    return this.progress('Bootstrapping', 'RestoringFromSnapshot', `restoring ${names.length} member(s)`);
+  }
+
+  /**
+   * An in-place restore request: acted on only for a KVRestore that has verified its snapshot; the
+   * annotation goes once the restore it asked for is done.
+   */
+  private async acceptInPlaceRestore(kv: KVCluster, pass: PassRecord, problems: Problem[]): Promise<void> {
+    const request = await inPlaceRequest(this.deps.kube, kv, pass.restore);
+    if (request.kind === 'done') await this.deps.kube.removeAnnotation(kv, ANNOTATION_RESTORE_IN_PLACE);
+    if (request.kind === 'ignored') problems.push({ reason: request.reason, message: request.message });
+    if (request.kind !== 'start') return;
+    pass.restore = request.plan;
+    // The restored cluster is a new one: the old members' replacement records do not apply to it.
+    pass.replacements = undefined;
+    this.deps.events.warning(
+      kv,
+      'RestoringInPlace',
+      `KVRestore ${request.plan.requestedBy ?? ''}: stopping every member to restore ${request.plan.objectURL}` +
+        (request.plan.revision !== undefined ? ` (revision ${request.plan.revision})` : '') +
+        '; writes made after the snapshot are lost',
+    );
+  }
+
+  /**
+   * An in-place restore, first step: every member stops (the StatefulSet to 0; the claims stay), so no
+   * old member can answer or be written to; once no pod is left, all start from the snapshot together.
+   */
+  private async stopForRestore(o: Observed, spec: ResolvedSpec, pass: PassRecord): Promise<StepResult> {
+    const plan = pass.restore;
+    if (plan === undefined) return { requeueAfterMs: PROGRESS_REQUEUE_MS };
+    if (o.pods.length > 0 || o.stsReplicas > 0) {
+      if (o.stsReplicas > 0) await this.applyStatefulSet(o, spec, 0, plan);
+      return this.progress(
+        'Restoring',
+        'StoppingMembers',
+        `stopping ${o.pods.length} member(s) to restore ${plan.objectURL}`,
+      );
+    }
+    pass.restore = { ...plan, phase: 'Restoring' };
+    await this.startFromSnapshot(o.kv, spec, o.ref, pass.restore, o);
+    return this.progress('Restoring', 'RestoringFromSnapshot', `restoring ${spec.replicas} member(s)`);
   }
 
   /**
@@ -260,6 +325,7 @@ export class KVClusterReconciler {
   ): Promise<StepResult | undefined> {
     const plan = pass.restore;
     if (plan === undefined || plan.phase === 'Restored') return undefined;
+    const phase = plan.requestedBy !== undefined ? 'Restoring' : 'Bootstrapping';
     const members = o.membership?.members ?? [];
     const done =
       o.membership?.linearizable === true &&
@@ -287,13 +353,13 @@ export class KVClusterReconciler {
       pass.restore = { ...plan, phase: 'Failed', message };
       problems.push({ reason: 'RestoreFailed', message });
       return {
-        progress: { phase: 'Bootstrapping', reason: 'RestoreFailed', message },
+        progress: { phase, reason: 'RestoreFailed', message },
         requeueAfterMs: UNHEALTHY_REQUEUE_MS,
       };
     }
     const started = members.filter((m) => m.healthy).length;
     return this.progress(
-      'Bootstrapping',
+      phase,
       'RestoringFromSnapshot',
       `${started}/${spec.replicas} member(s) started from ${plan.objectURL}`,
     );
@@ -528,8 +594,13 @@ export class KVClusterReconciler {
    * The StatefulSet with `replicas` and the current template. Its claim templates are immutable once
    * created, so the existing ones are kept (a larger spec.storage.size reaches the claims themselves).
    */
-  private async applyStatefulSet(o: Observed, spec: ResolvedSpec, replicas: number): Promise<void> {
-    const desired = statefulSet(o.kv, spec, o.ref, replicas, o.kv.status?.restore);
+  private async applyStatefulSet(
+    o: Observed,
+    spec: ResolvedSpec,
+    replicas: number,
+    restore: RestorePlan | undefined = o.kv.status?.restore,
+  ): Promise<void> {
+    const desired = statefulSet(o.kv, spec, o.ref, replicas, restore);
     const existing = o.sts?.spec?.volumeClaimTemplates;
     if (desired.spec !== undefined && existing !== undefined) desired.spec.volumeClaimTemplates = existing;
     await this.deps.kube.apply(desired);

@@ -1,9 +1,10 @@
-// A cluster created from a snapshot (spec.bootstrap.restore): the source resolved once into a plan (the
-// object URL, its SHA-256, how to reach the store — kept in status.restore, so the pod template never
-// changes afterwards), and what the members' restore init steps report while they start.
+// A cluster created from a snapshot (spec.bootstrap.restore), or restored in place by a KVRestore: the
+// source resolved once into a plan (the object URL, its SHA-256, how to reach the store, for an in-place
+// restore a new token — kept in status.restore, so the pod template never changes afterwards), and what
+// the members' restore init steps report while they start.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KVClusterStatus, RestoreSource, S3Connection } from '../../api/v1alpha1/index.js';
-import { s3Flags } from '../../resources/index.js';
+import type { KVCluster, KVClusterStatus, RestoreSource, S3Connection } from '../../api/v1alpha1/index.js';
+import { ANNOTATION_RESTORE_IN_PLACE, inPlaceToken, s3Flags } from '../../resources/index.js';
 import type { KubeOps } from './kube-ops.js';
 
 export type RestorePlan = NonNullable<KVClusterStatus['restore']>;
@@ -70,4 +71,65 @@ export function failedRestore(pods: readonly V1Pod[]): string | undefined {
     return `${pod.metadata?.name ?? ''}: ${message}`;
   }
   return undefined;
+}
+
+/** What to do about a KVCluster's in-place restore request (its ANNOTATION_RESTORE_IN_PLACE). */
+export type InPlaceRequest =
+  /** No request, or the one under way (the plan in the status is its own). */
+  | { kind: 'none' }
+  /** The requested restore is done: the annotation can go. */
+  | { kind: 'done' }
+  /** A new request: stop the members, then restore them with this plan. */
+  | { kind: 'start'; plan: RestorePlan }
+  /** A request that cannot be acted on (yet), and why. */
+  | { kind: 'ignored'; reason: string; message: string };
+
+/**
+ * Reads the request. It is acted on only for a KVRestore that targets this cluster in place and has
+ * verified its snapshot (phase Restoring): the annotation alone changes nothing. A request under way
+ * continues even if its KVRestore is deleted meanwhile: stopping halfway would leave no cluster at all.
+ */
+export async function inPlaceRequest(
+  kube: Pick<KubeOps, 'getBackup' | 'getRestore'>,
+  kv: KVCluster,
+  current: RestorePlan | undefined,
+): Promise<InPlaceRequest> {
+  const name = kv.metadata.annotations?.[ANNOTATION_RESTORE_IN_PLACE];
+  if (name === undefined) return { kind: 'none' };
+  const ns = kv.metadata.namespace;
+  const r = await kube.getRestore(ns, name);
+  const token = r?.metadata.uid === undefined ? undefined : inPlaceToken(kv.metadata.name, r.metadata.uid);
+  if (current?.requestedBy === name && (r === undefined || current.token === token))
+    return current.phase === 'Restored' ? { kind: 'done' } : { kind: 'none' };
+  const objectURL = r?.status?.objectURL;
+  if (
+    r === undefined ||
+    token === undefined ||
+    objectURL === undefined ||
+    r.spec.target.inPlace?.clusterName !== kv.metadata.name ||
+    r.status?.phase !== 'Restoring'
+  ) {
+    return {
+      kind: 'ignored',
+      reason: 'RestoreRequestIgnored',
+      message: `${ANNOTATION_RESTORE_IN_PLACE}=${name}: no KVRestore ${name} with a verified snapshot restores this cluster in place`,
+    };
+  }
+  const resolved = await resolveRestorePlan(kube, ns, r.spec.source);
+  if ('waiting' in resolved)
+    return { kind: 'ignored', reason: 'RestoreSourceNotReady', message: resolved.waiting };
+  const sha256 = r.status.sha256 ?? resolved.plan.sha256;
+  const revision = r.status.revision ?? resolved.plan.revision;
+  return {
+    kind: 'start',
+    plan: {
+      ...resolved.plan,
+      phase: 'Stopping',
+      objectURL,
+      ...(sha256 !== undefined ? { sha256 } : {}),
+      ...(revision !== undefined ? { revision } : {}),
+      requestedBy: name,
+      token,
+    },
+  };
 }

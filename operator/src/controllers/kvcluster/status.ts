@@ -120,7 +120,9 @@ export function deriveStatus(
     `${h.healthyVoters}/${h.voters} voting members healthy` +
     (h.learners > 0 ? `, ${h.learners} learner(s)` : '');
   const lostQuorum = h.voters > 0 && !h.available;
-  const unreachable = o.membership === undefined && o.stsReplicas > 0 && progress?.phase !== 'Bootstrapping';
+  // Members that are starting (a new or restored cluster) are not a lost quorum.
+  const starting = progress?.phase === 'Bootstrapping' || progress?.phase === 'Restoring';
+  const unreachable = o.membership === undefined && o.stsReplicas > 0 && !starting;
   const available = condition(
     'Available',
     h.available,
@@ -151,6 +153,7 @@ export function deriveStatus(
   );
   let phase: Phase;
   if (o.spec.paused) phase = 'Paused';
+  else if (starting) phase = progress.phase;
   else if (lostQuorum || (unreachable && previous?.phase !== undefined && previous.phase !== 'Bootstrapping'))
     phase = 'QuorumLost';
   else if (progress !== undefined) phase = progress.phase;

@@ -7,7 +7,12 @@ import type {
   V1Pod,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import type { KVBackup, KVCluster, KVClusterStatus } from '../../../../operator/src/api/v1alpha1/index.js';
+import type {
+  KVBackup,
+  KVCluster,
+  KVClusterStatus,
+  KVRestore,
+} from '../../../../operator/src/api/v1alpha1/index.js';
 import type { KubeOps } from '../../../../operator/src/controllers/kvcluster/kube-ops.js';
 import {
   KVClusterReconciler,
@@ -52,6 +57,17 @@ export class FakeKube implements KubeOps {
 
   async getBackup(_namespace: string, name: string): Promise<KVBackup | undefined> {
     return Promise.resolve(this.backups.get(name));
+  }
+
+  restores = new Map<string, KVRestore>();
+
+  async getRestore(_namespace: string, name: string): Promise<KVRestore | undefined> {
+    return Promise.resolve(this.restores.get(name));
+  }
+
+  async removeAnnotation(_kv: KVCluster, key: string): Promise<void> {
+    if (this.kv?.metadata.annotations !== undefined) delete this.kv.metadata.annotations[key];
+    return Promise.resolve();
   }
 
   async apply(obj: KubernetesObject): Promise<void> {
@@ -177,6 +193,7 @@ export class FakeKV implements KVClusterClient {
   calls: string[] = [];
   leader = 0;
   promoteRefusal: string | undefined;
+  clusterId = '00000000000000c1';
   private nextId = 100;
   members: (Member & { ordinal: number; down: boolean; applied: number })[] = [];
 
@@ -208,7 +225,7 @@ export class FakeKV implements KVClusterClient {
 
   async memberList(opts: { linearizable?: boolean } = {}): Promise<MemberList> {
     if (this.noQuorum && opts.linearizable !== false) throw new Error('etcdserver: request timed out');
-    return Promise.resolve({ clusterId: '00000000000000c1', members: this.members.map((m) => ({ ...m })) });
+    return Promise.resolve({ clusterId: this.clusterId, members: this.members.map((m) => ({ ...m })) });
   }
 
   async addLearner(url: string): Promise<{ member: Member; members: Member[] }> {
@@ -239,7 +256,7 @@ export class FakeKV implements KVClusterClient {
     return Promise.resolve({
       endpoint,
       memberId: m.id,
-      clusterId: '00000000000000c1',
+      clusterId: this.clusterId,
       leader: this.members.find((x) => x.ordinal === this.leader)?.id ?? NO_LEADER,
       version: '3.6.0',
       dbSize: 4096,
