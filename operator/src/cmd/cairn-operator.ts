@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// cairn-operator: runs KVCluster resources as cairn clusters, and KVBackup / KVBackupSchedule resources as
-// backups of them (operator/README.md). One replica leads (a Lease in --leader-election-namespace) and
-// reconciles; the others wait to take over. SIGTERM stops the controllers, releases the lease so a
-// standby takes over at once, and exits.
+// cairn-operator: runs KVCluster resources as cairn clusters, KVBackup / KVBackupSchedule resources as
+// backups of them, and KVRestore resources as restores into new or existing clusters
+// (operator/README.md). One replica leads (a Lease in --leader-election-namespace) and reconciles; the
+// others wait to take over. SIGTERM stops the controllers, releases the lease so a standby takes over at
+// once, and exits.
 //
 // CAIRN_OPERATOR_FAILPOINTS=afterMemberAdd,afterMemberRemove makes the process die (exit 1) right after
 // that Raft call, before the Kubernetes call that follows it — the crash the next leader must repair.
@@ -17,6 +18,9 @@ import { KVBackupReconciler } from '../controllers/kvbackup/reconciler.js';
 import { kvBackupScheduleController } from '../controllers/kvbackupschedule/controller.js';
 import { KVBackupScheduleReconciler } from '../controllers/kvbackupschedule/reconciler.js';
 import { kvClusterController } from '../controllers/kvcluster/controller.js';
+import { kvRestoreController } from '../controllers/kvrestore/controller.js';
+import { ClientNodeRestoreKubeOps } from '../controllers/kvrestore/kube-ops.js';
+import { KVRestoreReconciler } from '../controllers/kvrestore/reconciler.js';
 import { KVClusterReconciler, type Failpoint } from '../controllers/kvcluster/reconciler.js';
 import { Etcd3ClusterClient } from '../kvclient/cluster-client.js';
 import { EventRecorder, KubernetesEventSink } from '../runtime/events.js';
@@ -26,7 +30,7 @@ import { KubernetesLeaseStore } from '../runtime/lease-store.js';
 import { componentLogger, errorMessage, isLogLevel, newOperatorLogger } from '../runtime/logger.js';
 import { newOperatorMetrics } from '../runtime/metrics.js';
 
-const HELP = `cairn-operator: runs KVCluster resources (cairn.dev/v1alpha1) as cairn clusters, and their backups.
+const HELP = `cairn-operator: runs KVCluster resources (cairn.dev/v1alpha1) as cairn clusters, their backups and restores.
 
 Flags:
   --kubeconfig PATH                   kubeconfig (default: in-cluster config, else $KUBECONFIG / ~/.kube/config)
@@ -114,6 +118,13 @@ async function main(): Promise<void> {
     kvBackupScheduleController({
       config,
       reconciler: new KVBackupScheduleReconciler({ kube: backupKube, events }),
+      logger,
+      metrics,
+      workers: 1,
+    }),
+    kvRestoreController({
+      config,
+      reconciler: new KVRestoreReconciler({ kube: new ClientNodeRestoreKubeOps(config), events, metrics }),
       logger,
       metrics,
       workers: 1,

@@ -37,6 +37,7 @@ export interface OperatorMetrics {
   readonly backupLastSuccess: Gauge<'namespace' | 'cluster'>;
   readonly backupLastDuration: Gauge<'namespace' | 'cluster'>;
   readonly backupLastSize: Gauge<'namespace' | 'cluster'>;
+  readonly restoresTotal: Counter<'namespace' | 'cluster' | 'target' | 'result'>;
 }
 
 export const MEMBER_KINDS: readonly MemberKind[] = ['voter', 'learner'];
@@ -122,6 +123,11 @@ export function newOperatorMetrics(registry: Registry): OperatorMetrics {
       'cairn_operator_backup_last_size_bytes',
       'Size of the last successful backup of a cluster.',
       ['namespace', 'cluster'],
+    ),
+    restoresTotal: counter(
+      'cairn_operator_restores_total',
+      'KVRestores that finished, per cluster restored into, by target (newCluster, inPlace) and result.',
+      ['namespace', 'cluster', 'target', 'result'],
     ),
     setClusterHealth(namespace, name, health) {
       clusterMembers.set({ namespace, name, kind: 'voter' }, health.voters);

@@ -1,5 +1,5 @@
-// What a backup Job reports: `cairnctl backup save` writes one JSON object to its termination log, and the
-// operator reads it from the finished pod's status. Anything else there (a crash's log tail, with
+// What a backup or restore-verify Job reports: `cairnctl backup save` and `backup fetch` write one JSON
+// object to the termination log, and the operator reads it from the finished pod's status. Anything else there (a crash's log tail, with
 // FallbackToLogsOnError) is the reason a failed attempt gives.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import Type, { type Static } from 'typebox';
@@ -21,8 +21,19 @@ export type SaveResult = Static<typeof SaveResultSchema>;
 /** A failed attempt's reason is cut to this many characters in the status and Events. */
 const MESSAGE_MAX = 1_000;
 
-/** The save result in a termination message, or undefined if it is not one. */
-export function parseSaveResult(message: string | undefined): SaveResult | undefined {
+/** `cairnctl backup fetch --result-file`: the verified object. */
+export const FetchResultSchema = Type.Object({
+  objectURL: Type.String(),
+  sizeBytes: Type.Integer({ minimum: 0 }),
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  revision: Type.Integer({ minimum: 0 }),
+});
+export type FetchResult = Static<typeof FetchResultSchema>;
+
+function parseResult<S extends typeof SaveResultSchema | typeof FetchResultSchema>(
+  schema: S,
+  message: string | undefined,
+): Static<S> | undefined {
   if (message === undefined) return undefined;
   let value: unknown;
   try {
@@ -30,8 +41,16 @@ export function parseSaveResult(message: string | undefined): SaveResult | undef
   } catch {
     return undefined;
   }
-  return Value.Check(SaveResultSchema, value) ? value : undefined;
+  return Value.Check(schema, value) ? value : undefined;
 }
+
+/** The save result in a termination message, or undefined if it is not one. */
+export const parseSaveResult = (message: string | undefined): SaveResult | undefined =>
+  parseResult(SaveResultSchema, message);
+
+/** The fetch result in a termination message, or undefined if it is not one. */
+export const parseFetchResult = (message: string | undefined): FetchResult | undefined =>
+  parseResult(FetchResultSchema, message);
 
 export type JobOutcome =
   | { state: 'running'; failedAttempts: number; lastError: string | undefined }

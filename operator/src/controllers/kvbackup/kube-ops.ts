@@ -55,7 +55,7 @@ export interface BackupKubeOps {
 export class ClientNodeBackupKubeOps implements BackupKubeOps {
   private readonly core: CoreV1Api;
   private readonly batch: BatchV1Api;
-  private readonly custom: CustomObjectsApi;
+  protected readonly custom: CustomObjectsApi;
   private readonly objects: KubernetesObjectApi;
 
   constructor(config: KubeConfig) {
