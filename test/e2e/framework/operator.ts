@@ -14,6 +14,7 @@ export interface MemberJson {
   isLearner: boolean;
   isLeader: boolean;
   healthy: boolean;
+  revision?: number;
 }
 
 export interface ConditionJson {
@@ -24,14 +25,14 @@ export interface ConditionJson {
 }
 
 export interface KVClusterJson {
-  metadata: { name: string; uid: string };
+  metadata: { name: string; uid: string; annotations?: Record<string, string> };
   status?: {
     phase?: string;
     readyReplicas?: number;
     leader?: string;
     currentVersion?: string;
     clusterID?: string;
-    restore?: { phase?: string; revision?: number; message?: string };
+    restore?: { phase?: string; revision?: number; message?: string; requestedBy?: string };
     conditions?: ConditionJson[];
     members?: MemberJson[];
     replacements?: { name: string; attempts: number }[];

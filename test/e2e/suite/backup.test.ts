@@ -2,8 +2,9 @@
 // in this process, on the bridge address the pods reach), a 3-member KVCluster holding 10,000 keys, a
 // KVBackup taken by a cairnctl Job with credentials from a Secret → Succeeded with its size and SHA-256,
 // the object in the bucket with exactly those bytes; a schedule every minute that keeps only keepLast; the
-// cluster and its volumes deleted, then a new cluster restored from the backup with every key, the same
-// HashKV on every member and a new cluster id; and a corrupted object failing the restore cleanly.
+// cluster and its volumes deleted, then a KVRestore into a new cluster with every key, the same HashKV on
+// every member and a new cluster id; a KVRestore in place that returns a running cluster to the backup's
+// revision; and a corrupted object failing a KVRestore (cluster untouched) and a bootstrap restore cleanly.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -56,6 +57,49 @@ function getBackup(name: string): Promise<BackupJson> {
   return getJson<BackupJson>(['get', 'kvbackup', name, '-n', NS]);
 }
 
+interface RestoreJson {
+  status?: {
+    phase?: string;
+    clusterName?: string;
+    sha256?: string;
+    revision?: number;
+    restoredRevision?: number;
+    clusterID?: string;
+    progress?: string;
+    message?: string;
+  };
+}
+
+/** Applies a KVRestore and waits for it to finish (Succeeded or Failed). */
+async function runRestore(name: string, spec: Record<string, unknown>): Promise<RestoreJson> {
+  await apply(
+    NS,
+    JSON.stringify({ apiVersion: 'cairn.dev/v1alpha1', kind: 'KVRestore', metadata: { name }, spec }),
+  );
+  return waitFor(
+    `KVRestore ${name} to finish`,
+    async () => {
+      const r = await getJson<RestoreJson>(['get', 'kvrestore', name, '-n', NS]);
+      return r.status?.phase === 'Succeeded' || r.status?.phase === 'Failed' ? r : undefined;
+    },
+    300_000,
+    1_000,
+  );
+}
+
+/** The Events of one object, as `Reason: message` lines. */
+async function eventsOf(name: string): Promise<string[]> {
+  const list = await getJson<{ items: { reason: string; message: string }[] }>([
+    'get',
+    'events',
+    '-n',
+    NS,
+    '--field-selector',
+    `involvedObject.name=${name}`,
+  ]);
+  return list.items.map((e) => `${e.reason}: ${e.message}`);
+}
+
 async function writeKeys(endpoint: string, count: number): Promise<void> {
   const client = new Etcd3({ hosts: endpoint, dialTimeout: 5_000 });
   try {
@@ -97,6 +141,8 @@ async function hashes(cluster: string, revision: number): Promise<Map<string, nu
 
 describe('backups to object storage', () => {
   let s3: S3Server | undefined;
+  /** HashKV of every member of the cluster restored from `first`, at first's revision. */
+  let restoredHashes: Map<string, number> = new Map();
 
   before(async () => {
     s3 = await startS3Server([BUCKET], { host: BRIDGE_IP });
@@ -262,7 +308,7 @@ describe('backups to object storage', () => {
     ]);
   });
 
-  it('restores the backup into a new cluster after the old one and its volumes are gone: every key, one HashKV, a new cluster id', async () => {
+  it('KVRestore into a new cluster after the old one and its volumes are gone: every key, one HashKV, a new cluster id', async () => {
     const old = await getCluster(NS, 'kv');
     const first = await getBackup('first');
     await kubectl(['delete', 'kvbackupschedule', 'minutely', '-n', NS]);
@@ -277,21 +323,21 @@ describe('backups to object storage', () => {
       '--wait=true',
       '--timeout=60s',
     ]);
-    await apply(
-      NS,
-      kvClusterManifest('restored', {
-        version: '0.1.0',
-        replicas: 3,
-        bootstrap: { restore: { backupName: 'first' } },
-      }),
-    );
-    const { kv } = await settle(NS, 'restored', 3, 240_000);
-    const restore = kv.status?.restore;
-    assert.equal(restore?.phase, 'Restored');
-    assert.equal(restore?.revision, first.status?.revision);
+    const r = await runRestore('to-new', {
+      source: { backupName: 'first' },
+      target: { newCluster: { name: 'restored', spec: { version: '0.1.0', replicas: 3 } } },
+    });
+    assert.equal(r.status?.phase, 'Succeeded', r.status?.message);
+    assert.equal(r.status?.clusterName, 'restored');
+    assert.equal(r.status?.sha256, first.status?.sha256);
+    assert.equal(r.status?.restoredRevision, first.status?.revision);
+    const { kv } = await settle(NS, 'restored', 3, 120_000);
+    assert.equal(kv.status?.restore?.phase, 'Restored');
+    assert.equal(kv.status?.restore?.revision, first.status?.revision);
     const oldID = old.status?.clusterID;
     const newID = kv.status?.clusterID;
     assert.ok(newID !== undefined && newID !== oldID, `a new cluster id: ${oldID ?? ''} → ${newID ?? ''}`);
+    assert.equal(r.status?.clusterID, newID);
     const client = new Etcd3({ hosts: await clientEndpoint('restored'), dialTimeout: 5_000 });
     try {
       assert.equal(await client.getAll().prefix('key/').count(), KEYS);
@@ -299,16 +345,111 @@ describe('backups to object storage', () => {
     } finally {
       client.close();
     }
-    const all = await hashes('restored', first.status?.revision ?? 0);
-    assert.equal(all.size, 3);
-    assert.equal(new Set(all.values()).size, 1, `HashKV per member: ${JSON.stringify([...all])}`);
+    restoredHashes = await hashes('restored', first.status?.revision ?? 0);
+    assert.equal(restoredHashes.size, 3);
+    assert.equal(
+      new Set(restoredHashes.values()).size,
+      1,
+      `HashKV per member: ${JSON.stringify([...restoredHashes])}`,
+    );
   });
 
-  it('fails a restore from a corrupted object with a clear status', async () => {
+  it('KVRestore in place returns a running cluster to the backup: later writes gone, its revision and HashKV, a new cluster id', async () => {
+    const first = await getBackup('first');
+    const before = await getCluster(NS, 'restored');
+    const endpoint = await clientEndpoint('restored');
+    const client = new Etcd3({ hosts: endpoint, dialTimeout: 5_000 });
+    try {
+      await client.put('key/00000').value('changed after the backup');
+      for (let i = 0; i < 50; i++) await client.put(`after/${i}`).value('x');
+    } finally {
+      client.close();
+    }
+    const r = await runRestore('rollback', {
+      source: { backupName: 'first' },
+      target: { inPlace: { clusterName: 'restored' } },
+    });
+    assert.equal(r.status?.phase, 'Succeeded', r.status?.message);
+    assert.equal(r.status?.restoredRevision, first.status?.revision);
+    const { kv } = await settle(NS, 'restored', 3, 120_000);
+    assert.equal(kv.status?.restore?.phase, 'Restored');
+    assert.equal(kv.status?.restore?.requestedBy, 'rollback');
+    assert.equal(
+      kv.metadata.annotations?.['cairn.dev/restore-in-place'],
+      undefined,
+      'the request is cleared',
+    );
+    const newID = kv.status?.clusterID;
+    assert.ok(newID !== undefined && newID !== before.status?.clusterID, `a new cluster id: ${newID ?? ''}`);
+    assert.equal(r.status?.clusterID, newID);
+    // Every member is back at the backup's revision, with the backup's data.
+    for (const m of kv.status?.members ?? []) assert.equal(m.revision, first.status?.revision, m.name);
+    const after = new Etcd3({ hosts: await clientEndpoint('restored'), dialTimeout: 5_000 });
+    try {
+      assert.equal(await after.get('key/00000').string(), 'value-0');
+      assert.equal(await after.getAll().prefix('after/').count(), 0);
+      assert.equal(await after.getAll().prefix('key/').count(), KEYS);
+    } finally {
+      after.close();
+    }
+    const now = await hashes('restored', first.status?.revision ?? 0);
+    assert.deepEqual(
+      [...new Set(now.values())],
+      [...new Set(restoredHashes.values())],
+      'the same HashKV as before',
+    );
+    const events = await eventsOf('restored');
+    assert.ok(
+      events.some((e) => e.startsWith('RestoringInPlace: KVRestore rollback')),
+      events.join('\n'),
+    );
+    assert.ok(
+      events.some((e) => e.startsWith('Restored: 3 member(s) restored')),
+      events.join('\n'),
+    );
+  });
+
+  it('a corrupted object fails a KVRestore at verification: the running cluster is not touched', async () => {
     const file = s3?.objectFile(BUCKET, `e2e/${NS}/kv/first.db`) ?? '';
     const bytes = readFileSync(file);
     bytes[4096] = (bytes[4096] ?? 0) ^ 0xff;
     writeFileSync(file, bytes);
+    const before = await getCluster(NS, 'restored');
+    const podsBefore = await kubectl([
+      'get',
+      'pods',
+      '-n',
+      NS,
+      '-l',
+      'app.kubernetes.io/name=cairn,app.kubernetes.io/instance=restored',
+      '-o',
+      'jsonpath={.items[*].metadata.uid}',
+    ]);
+    const r = await runRestore('corrupt', {
+      source: { backupName: 'first' },
+      target: { inPlace: { clusterName: 'restored' } },
+    });
+    assert.equal(r.status?.phase, 'Failed');
+    assert.match(r.status?.message ?? '', /cannot be restored: checksum mismatch: expected [0-9a-f]{64} got/);
+    assert.match(r.status?.message ?? '', /KVCluster restored was not touched/);
+    const kv = await getCluster(NS, 'restored');
+    assert.equal(kv.status?.clusterID, before.status?.clusterID);
+    assert.equal(condition(kv, 'Available')?.status, 'True');
+    assert.equal(kv.metadata.annotations?.['cairn.dev/restore-in-place'], undefined);
+    const podsAfter = await kubectl([
+      'get',
+      'pods',
+      '-n',
+      NS,
+      '-l',
+      'app.kubernetes.io/name=cairn,app.kubernetes.io/instance=restored',
+      '-o',
+      'jsonpath={.items[*].metadata.uid}',
+    ]);
+    assert.equal(podsAfter, podsBefore, 'no member restarted');
+  });
+
+  it('a corrupted object fails a bootstrap restore (spec.bootstrap.restore) with a clear status', async () => {
     await apply(
       NS,
       kvClusterManifest('broken', {
