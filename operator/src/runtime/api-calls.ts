@@ -78,6 +78,17 @@ export async function patchCustomStatus(
   );
 }
 
+/** Merge-patches one of the operator's own objects (its metadata, say); one already gone is left so. */
+export async function patchCustomObject(
+  custom: CustomObjectsApi,
+  api: { group: string; version: string; plural: string },
+  namespace: string,
+  name: string,
+  body: object,
+): Promise<void> {
+  await ignoreNotFound(custom.patchNamespacedCustomObject({ ...api, namespace, name, body }, mergePatch));
+}
+
 /** One of the operator's own objects (group cairn.dev), or undefined when it does not exist. */
 export async function getCustomObject<T>(
   custom: CustomObjectsApi,

@@ -38,6 +38,28 @@ export async function getJson<T>(args: readonly string[]): Promise<T> {
   return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
 }
 
+export interface EventJson {
+  reason: string;
+  message: string;
+  type: string;
+  count?: number;
+  series?: { count: number };
+}
+
+/** The Events of the object `name` in a namespace (of one kind, if given). */
+export async function eventsOf(namespace: string, name: string, kind?: string): Promise<EventJson[]> {
+  const selector = `${kind !== undefined ? `involvedObject.kind=${kind},` : ''}involvedObject.name=${name}`;
+  const list = await getJson<{ items: EventJson[] }>([
+    'get',
+    'events',
+    '-n',
+    namespace,
+    '--field-selector',
+    selector,
+  ]);
+  return list.items;
+}
+
 export function apply(namespace: string, manifest: string): Promise<string> {
   return kubectl(['apply', '-n', namespace, '-f', '-'], { input: manifest });
 }

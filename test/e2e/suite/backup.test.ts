@@ -14,6 +14,7 @@ import {
   apply,
   createNamespace,
   deleteNamespace,
+  eventsOf,
   getJson,
   kubectl,
   runPod,
@@ -87,17 +88,18 @@ async function runRestore(name: string, spec: Record<string, unknown>): Promise<
   );
 }
 
-/** The Events of one object, as `Reason: message` lines. */
-async function eventsOf(name: string): Promise<string[]> {
-  const list = await getJson<{ items: { reason: string; message: string }[] }>([
+/** The uids of a cluster's member pods: the same list later means no member was restarted. */
+function memberPodUIDs(cluster: string): Promise<string> {
+  return kubectl([
     'get',
-    'events',
+    'pods',
     '-n',
     NS,
-    '--field-selector',
-    `involvedObject.name=${name}`,
+    '-l',
+    `app.kubernetes.io/name=cairn,app.kubernetes.io/instance=${cluster}`,
+    '-o',
+    'jsonpath={.items[*].metadata.uid}',
   ]);
-  return list.items.map((e) => `${e.reason}: ${e.message}`);
 }
 
 async function writeKeys(endpoint: string, count: number): Promise<void> {
@@ -398,7 +400,7 @@ describe('backups to object storage', () => {
       [...new Set(restoredHashes.values())],
       'the same HashKV as before',
     );
-    const events = await eventsOf('restored');
+    const events = (await eventsOf(NS, 'restored', 'KVCluster')).map((e) => `${e.reason}: ${e.message}`);
     assert.ok(
       events.some((e) => e.startsWith('RestoringInPlace: KVRestore rollback')),
       events.join('\n'),
@@ -415,16 +417,7 @@ describe('backups to object storage', () => {
     bytes[4096] = (bytes[4096] ?? 0) ^ 0xff;
     writeFileSync(file, bytes);
     const before = await getCluster(NS, 'restored');
-    const podsBefore = await kubectl([
-      'get',
-      'pods',
-      '-n',
-      NS,
-      '-l',
-      'app.kubernetes.io/name=cairn,app.kubernetes.io/instance=restored',
-      '-o',
-      'jsonpath={.items[*].metadata.uid}',
-    ]);
+    const podsBefore = await memberPodUIDs('restored');
     const r = await runRestore('corrupt', {
       source: { backupName: 'first' },
       target: { inPlace: { clusterName: 'restored' } },
@@ -436,16 +429,7 @@ describe('backups to object storage', () => {
     assert.equal(kv.status?.clusterID, before.status?.clusterID);
     assert.equal(condition(kv, 'Available')?.status, 'True');
     assert.equal(kv.metadata.annotations?.['cairn.dev/restore-in-place'], undefined);
-    const podsAfter = await kubectl([
-      'get',
-      'pods',
-      '-n',
-      NS,
-      '-l',
-      'app.kubernetes.io/name=cairn,app.kubernetes.io/instance=restored',
-      '-o',
-      'jsonpath={.items[*].metadata.uid}',
-    ]);
+    const podsAfter = await memberPodUIDs('restored');
     assert.equal(podsAfter, podsBefore, 'no member restarted');
   });
 

@@ -12,11 +12,13 @@ import {
   containerPid,
   createNamespace,
   deleteNamespace,
+  eventsOf,
   getJson,
   isReady,
   kubectl,
   listPods,
   waitFor,
+  type EventJson,
   type PodJson,
 } from '../framework/kube.js';
 import {
@@ -38,13 +40,6 @@ interface LeaseJson {
   spec: { holderIdentity?: string; leaseTransitions?: number };
 }
 
-interface EventJson {
-  reason: string;
-  message: string;
-  count?: number;
-  series?: { count: number };
-}
-
 /** How many times events with these reasons were recorded (an Event repeated counts its repeats). */
 function occurrences(events: readonly EventJson[], reasons: RegExp): number {
   return events
@@ -52,17 +47,7 @@ function occurrences(events: readonly EventJson[], reasons: RegExp): number {
     .reduce((n, e) => n + Math.max(e.count ?? 1, e.series?.count ?? 1), 0);
 }
 
-async function clusterEvents(name: string): Promise<EventJson[]> {
-  const list = await getJson<{ items: EventJson[] }>([
-    'get',
-    'events',
-    '-n',
-    NS,
-    '--field-selector',
-    `involvedObject.kind=KVCluster,involvedObject.name=${name}`,
-  ]);
-  return list.items;
-}
+const clusterEvents = (name: string): Promise<EventJson[]> => eventsOf(NS, name, 'KVCluster');
 
 /** The operator pod holding the leader-election Lease (its identity is `<pod>_<pid>`). */
 async function leaseHolder(): Promise<string | undefined> {

@@ -8,13 +8,14 @@ import {
   containerPid,
   createNamespace,
   deleteNamespace,
-  getJson,
+  eventsOf,
   getPod,
   isReady,
   kubectl,
   podLog,
   processAlive,
   waitFor,
+  type EventJson,
   type PodJson,
 } from '../framework/kube.js';
 
@@ -35,17 +36,7 @@ async function waitPhase(name: string, phases: string[], timeoutMs = 60_000): Pr
   );
 }
 
-async function events(name: string): Promise<{ reason: string; message: string; type: string }[]> {
-  const list = await getJson<{ items: { reason: string; message: string; type: string }[] }>([
-    'get',
-    'events',
-    '-n',
-    NS,
-    '--field-selector',
-    `involvedObject.name=${name}`,
-  ]);
-  return list.items;
-}
+const events = (name: string): Promise<EventJson[]> => eventsOf(NS, name);
 
 describe('the node agent runs pods as the kubelet would', () => {
   before(() => createNamespace(NS));

@@ -27,8 +27,8 @@ import { OPERATOR_NAME } from '../../resources/index.js';
 import {
   getCustomObject,
   ignoreNotFound,
-  mergePatch,
   orUndefined,
+  patchCustomObject,
   patchCustomStatus,
   serverSideApply,
 } from '../../runtime/api-calls.js';
@@ -158,18 +158,12 @@ export class ClientNodeBackupKubeOps implements BackupKubeOps {
   async setFinalizers(backup: KVBackup, finalizers: string[]): Promise<void> {
     // The resourceVersion makes it an optimistic-lock update: a finalizer list changed meanwhile is
     // never overwritten (the pass fails with a conflict and runs again).
-    await ignoreNotFound(
-      this.custom.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: backup.metadata.namespace,
-          plural: BACKUP_PLURAL,
-          name: backup.metadata.name,
-          body: { metadata: { finalizers, resourceVersion: backup.metadata.resourceVersion } },
-        },
-        mergePatch,
-      ),
+    await patchCustomObject(
+      this.custom,
+      { group: GROUP, version: VERSION, plural: BACKUP_PLURAL },
+      backup.metadata.namespace,
+      backup.metadata.name,
+      { metadata: { finalizers, resourceVersion: backup.metadata.resourceVersion } },
     );
   }
 }

@@ -32,6 +32,7 @@ import {
   ignoreNotFound,
   mergePatch,
   orUndefined,
+  patchCustomObject,
   patchCustomStatus,
   serverSideApply,
 } from '../../runtime/api-calls.js';
@@ -94,19 +95,13 @@ export class ClientNodeKubeOps implements KubeOps {
     );
   }
 
-  async removeAnnotation(cluster: KVCluster, key: string): Promise<void> {
-    await ignoreNotFound(
-      this.custom.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: cluster.metadata.namespace,
-          plural: PLURAL,
-          name: cluster.metadata.name,
-          body: { metadata: { annotations: { [key]: null } } },
-        },
-        mergePatch,
-      ),
+  removeAnnotation(cluster: KVCluster, key: string): Promise<void> {
+    return patchCustomObject(
+      this.custom,
+      { group: GROUP, version: VERSION, plural: PLURAL },
+      cluster.metadata.namespace,
+      cluster.metadata.name,
+      { metadata: { annotations: { [key]: null } } },
     );
   }
 

@@ -12,7 +12,7 @@ import {
   type KVRestore,
   type KVRestoreStatus,
 } from '../../api/v1alpha1/index.js';
-import { getCustomObject, ignoreNotFound, mergePatch, patchCustomStatus } from '../../runtime/api-calls.js';
+import { getCustomObject, patchCustomObject, patchCustomStatus } from '../../runtime/api-calls.js';
 import { ClientNodeBackupKubeOps, type BackupKubeOps } from '../kvbackup/kube-ops.js';
 
 export interface RestoreKubeOps extends Pick<
@@ -66,12 +66,9 @@ export class ClientNodeRestoreKubeOps extends ClientNodeBackupKubeOps implements
     }
   }
 
-  async annotateCluster(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
-    await ignoreNotFound(
-      this.custom.patchNamespacedCustomObject(
-        { ...this.api, namespace, plural: PLURAL, name, body: { metadata: { annotations } } },
-        mergePatch,
-      ),
-    );
+  annotateCluster(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+    return patchCustomObject(this.custom, { ...this.api, plural: PLURAL }, namespace, name, {
+      metadata: { annotations },
+    });
   }
 }
