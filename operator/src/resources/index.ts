@@ -9,3 +9,4 @@ export * from './statefulset.js';
 export * from './backup-job.js';
 export * from './restore-step.js';
 export * from './restore-job.js';
+export * from './maintenance-jobs.js';

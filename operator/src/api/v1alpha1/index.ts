@@ -6,3 +6,4 @@ export * from './object-store.js';
 export * from './kvbackup.js';
 export * from './kvbackupschedule.js';
 export * from './kvrestore.js';
+export * from './maintenance.js';

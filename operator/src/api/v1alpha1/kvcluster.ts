@@ -4,6 +4,7 @@
 // it is what `kubectl explain kvcluster.spec` shows.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import Type, { type Static } from 'typebox';
+import { MaintenanceSchema, MaintenanceStatusSchema } from './maintenance.js';
 import { CredentialsSecretSchema, RestoreSourceSchema } from './object-store.js';
 import { Embedded, Quantity, QuantityMap, StringEnum, StringMap, withRules } from './schema-helpers.js';
 
@@ -268,6 +269,7 @@ export const KVClusterSpecSchema = Type.Object(
         default: false,
       }),
     ),
+    maintenance: Type.Optional(MaintenanceSchema),
     bootstrap: Type.Optional(
       withRules(
         Type.Object(
@@ -407,6 +409,7 @@ export const KVClusterStatusSchema = Type.Object(
         },
       ),
     ),
+    maintenance: Type.Optional(MaintenanceStatusSchema),
     replacements: Type.Optional(
       Type.Array(
         Type.Object(

@@ -2,7 +2,7 @@
 // object to the termination log, and the operator reads it from the finished pod's status. Anything else there (a crash's log tail, with
 // FallbackToLogsOnError) is the reason a failed attempt gives.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 
 export const SaveResultSchema = Type.Object({
@@ -30,10 +30,27 @@ export const FetchResultSchema = Type.Object({
 });
 export type FetchResult = Static<typeof FetchResultSchema>;
 
-function parseResult<S extends typeof SaveResultSchema | typeof FetchResultSchema>(
-  schema: S,
-  message: string | undefined,
-): Static<S> | undefined {
+/** `cairnctl defrag --cluster --safe --result-file`: each member in the order handled. */
+export const DefragResultSchema = Type.Object({
+  startTime: Type.String(),
+  completionTime: Type.String(),
+  members: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      leader: Type.Optional(Type.Boolean()),
+      defragmented: Type.Boolean(),
+      skipped: Type.Optional(Type.String()),
+      error: Type.Optional(Type.String()),
+      dbSizeBefore: Type.Optional(Type.Integer({ minimum: 0 })),
+      dbSizeAfter: Type.Optional(Type.Integer({ minimum: 0 })),
+      seconds: Type.Optional(Type.Number({ minimum: 0 })),
+    }),
+  ),
+  disarmed: Type.Optional(Type.Array(Type.String())),
+});
+export type DefragResult = Static<typeof DefragResultSchema>;
+
+function parseResult<S extends TSchema>(schema: S, message: string | undefined): Static<S> | undefined {
   if (message === undefined) return undefined;
   let value: unknown;
   try {
@@ -91,3 +108,7 @@ export function jobOutcome(job: V1Job, pods: readonly V1Pod[]): JobOutcome {
   }
   return { state: 'running', failedAttempts, lastError };
 }
+
+/** The defrag result in a termination message, or undefined if it is not one. */
+export const parseDefragResult = (message: string | undefined): DefragResult | undefined =>
+  parseResult(DefragResultSchema, message);

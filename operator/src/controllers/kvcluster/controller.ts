@@ -1,10 +1,10 @@
 // Wires the KVCluster reconciler to the cluster: KVClusters and everything the operator owns for them
-// (StatefulSets, pods, claims, Services, PodDisruptionBudgets — by the managed-by label) are watched, and
-// a change to any of them reconciles its cluster.
+// (StatefulSets, pods, claims, Services, PodDisruptionBudgets, maintenance Jobs and CronJobs — by the
+// managed-by label) are watched, and a change to any of them reconciles its cluster.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { AppsV1Api, CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
 import { KIND, PLURAL } from '../../api/v1alpha1/index.js';
-import { LABEL_INSTANCE } from '../../resources/index.js';
+import { LABEL_INSTANCE, LABEL_MAINTENANCE } from '../../resources/index.js';
 import { labelKey, ownerKey } from '../../runtime/informer.js';
 import { WatchingController } from '../../runtime/watching-controller.js';
 import { customWatch, MANAGED, type ControllerOptions } from '../watches.js';
@@ -14,6 +14,7 @@ export function kvClusterController(opts: ControllerOptions<KVClusterReconciler>
   const apps = opts.config.makeApiClient(AppsV1Api);
   const core = opts.config.makeApiClient(CoreV1Api);
   const policy = opts.config.makeApiClient(PolicyV1Api);
+  const batch = opts.config.makeApiClient(BatchV1Api);
   const byOwner = (obj: KubernetesObject): string | undefined => ownerKey(obj, KIND);
   const byInstance = (obj: KubernetesObject): string | undefined => labelKey(obj, LABEL_INSTANCE);
   return new WatchingController({
@@ -49,6 +50,21 @@ export function kvClusterController(opts: ControllerOptions<KVClusterReconciler>
         name: 'services',
         labelSelector: MANAGED,
         list: (s) => core.listServiceForAllNamespaces({ labelSelector: s }),
+        keyOf: byOwner,
+      },
+      // A maintenance run finishing (its result goes into the status), a CronJob edited or deleted.
+      {
+        path: '/apis/batch/v1/jobs',
+        name: 'maintenance-jobs',
+        labelSelector: `${MANAGED},${LABEL_MAINTENANCE}`,
+        list: (s) => batch.listJobForAllNamespaces({ labelSelector: s }),
+        keyOf: byInstance,
+      },
+      {
+        path: '/apis/batch/v1/cronjobs',
+        name: 'cronjobs',
+        labelSelector: `${MANAGED},${LABEL_MAINTENANCE}`,
+        list: (s) => batch.listCronJobForAllNamespaces({ labelSelector: s }),
         keyOf: byOwner,
       },
       {

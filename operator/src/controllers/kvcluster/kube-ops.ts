@@ -6,11 +6,14 @@
 // left alone.
 import {
   AppsV1Api,
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   type KubeConfig,
   type KubernetesObject,
+  type V1CronJob,
+  type V1Job,
   type V1PersistentVolumeClaim,
   type V1Pod,
   type V1StatefulSet,
@@ -58,17 +61,24 @@ export interface KubeOps {
   /** Asks for a larger volume (the API server refuses it when the storage class cannot expand). */
   resizeClaim(namespace: string, name: string, storage: string): Promise<void>;
   patchStatus(cluster: KVCluster, status: KVClusterStatus): Promise<void>;
+  /** Maintenance Jobs and CronJobs (by label). */
+  listJobs(namespace: string, selector: string): Promise<V1Job[]>;
+  listCronJobs(namespace: string, selector: string): Promise<V1CronJob[]>;
+  deleteJob(namespace: string, name: string): Promise<void>;
+  deleteCronJob(namespace: string, name: string): Promise<void>;
 }
 
 export class ClientNodeKubeOps implements KubeOps {
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
+  private readonly batch: BatchV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly objects: KubernetesObjectApi;
 
   constructor(config: KubeConfig) {
     this.core = config.makeApiClient(CoreV1Api);
     this.apps = config.makeApiClient(AppsV1Api);
+    this.batch = config.makeApiClient(BatchV1Api);
     this.custom = config.makeApiClient(CustomObjectsApi);
     this.objects = KubernetesObjectApi.makeApiClient(config);
   }
@@ -149,6 +159,26 @@ export class ClientNodeKubeOps implements KubeOps {
   private async patchClaim(namespace: string, name: string, body: V1PersistentVolumeClaim): Promise<void> {
     await ignoreNotFound(
       this.core.patchNamespacedPersistentVolumeClaim({ namespace, name, body }, mergePatch),
+    );
+  }
+
+  async listJobs(namespace: string, selector: string): Promise<V1Job[]> {
+    return (await this.batch.listNamespacedJob({ namespace, labelSelector: selector })).items;
+  }
+
+  async listCronJobs(namespace: string, selector: string): Promise<V1CronJob[]> {
+    return (await this.batch.listNamespacedCronJob({ namespace, labelSelector: selector })).items;
+  }
+
+  deleteJob(namespace: string, name: string): Promise<void> {
+    return ignoreNotFound(
+      this.batch.deleteNamespacedJob({ namespace, name, body: { propagationPolicy: 'Background' } }),
+    );
+  }
+
+  deleteCronJob(namespace: string, name: string): Promise<void> {
+    return ignoreNotFound(
+      this.batch.deleteNamespacedCronJob({ namespace, name, body: { propagationPolicy: 'Background' } }),
     );
   }
 

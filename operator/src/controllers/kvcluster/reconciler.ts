@@ -50,6 +50,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { OperatorMetrics } from '../../runtime/metrics.js';
 import { splitKey } from '../../runtime/object-key.js';
 import type { KubeOps } from './kube-ops.js';
+import { reconcileMaintenance } from './maintenance.js';
 import { claimOf, observe, podByName, podEndpoint, type Observed, type ObservedMember } from './observed.js';
 import {
   deriveStatus,
@@ -136,9 +137,17 @@ export class KVClusterReconciler {
       claimUIDs: new Map(),
       replacements: kv.status?.replacements,
       ...(kv.status?.restore !== undefined ? { restore: kv.status.restore } : {}),
+      ...(kv.status?.maintenance !== undefined ? { maintenance: kv.status.maintenance } : {}),
     };
     try {
       await this.acceptInPlaceRestore(kv, pass, problems);
+      await reconcileMaintenance(
+        { kube: this.deps.kube, events: this.deps.events, now: () => this.now() },
+        observed,
+        effective,
+        problems,
+        pass,
+      );
       let result: StepResult;
       if (pass.restore?.phase === 'Stopping' && !spec.paused)
         result = await this.stopForRestore(observed, effective, pass);

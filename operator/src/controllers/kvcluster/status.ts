@@ -90,6 +90,8 @@ export interface PassRecord {
   replacements: KVClusterStatus['replacements'];
   /** The restore the cluster starts from, as this pass leaves it. */
   restore?: KVClusterStatus['restore'];
+  /** Maintenance results, as this pass leaves them. */
+  maintenance?: KVClusterStatus['maintenance'];
 }
 
 export function deriveStatus(
@@ -200,5 +202,8 @@ export function deriveStatus(
       ? { replacements: pass.replacements }
       : {}),
     ...(pass.restore !== undefined ? { restore: pass.restore } : {}),
+    ...(pass.maintenance !== undefined && Object.keys(pass.maintenance).length > 0
+      ? { maintenance: pass.maintenance }
+      : {}),
   };
 }

@@ -3,6 +3,8 @@
 // called.
 import type {
   KubernetesObject,
+  V1CronJob,
+  V1Job,
   V1PersistentVolumeClaim,
   V1Pod,
   V1StatefulSet,
@@ -84,8 +86,12 @@ export class FakeKube implements KubeOps {
     );
   }
 
-  async listPods(): Promise<V1Pod[]> {
-    return Promise.resolve(this.pods);
+  /** The pods of a Job, by Job name (what `job-name=<job>` selects). */
+  jobPods = new Map<string, V1Pod[]>();
+
+  async listPods(_namespace: string, selector: string): Promise<V1Pod[]> {
+    const job = /^job-name=(.+)$/.exec(selector)?.[1];
+    return Promise.resolve(job !== undefined ? (this.jobPods.get(job) ?? []) : this.pods);
   }
 
   async listClaims(): Promise<V1PersistentVolumeClaim[]> {
@@ -134,6 +140,33 @@ export class FakeKube implements KubeOps {
   async patchStatus(kv: KVCluster, status: KVClusterStatus): Promise<void> {
     this.statuses.push(status);
     kv.status = status;
+    return Promise.resolve();
+  }
+
+  /** Jobs the "Job controller" reports (tests set their status); applied Jobs join them. */
+  jobs: V1Job[] = [];
+  deleted: string[] = [];
+
+  async listJobs(): Promise<V1Job[]> {
+    const applied = [...this.applied.values()].filter((o): o is V1Job => o.kind === 'Job');
+    const names = new Set(this.jobs.map((j) => j.metadata?.name));
+    return Promise.resolve([...this.jobs, ...applied.filter((j) => !names.has(j.metadata?.name))]);
+  }
+
+  async listCronJobs(): Promise<V1CronJob[]> {
+    return Promise.resolve([...this.applied.values()].filter((o): o is V1CronJob => o.kind === 'CronJob'));
+  }
+
+  async deleteJob(_namespace: string, name: string): Promise<void> {
+    this.deleted.push(`Job/${name}`);
+    this.applied.delete(`Job/${name}`);
+    this.jobs = this.jobs.filter((j) => j.metadata?.name !== name);
+    return Promise.resolve();
+  }
+
+  async deleteCronJob(_namespace: string, name: string): Promise<void> {
+    this.deleted.push(`CronJob/${name}`);
+    this.applied.delete(`CronJob/${name}`);
     return Promise.resolve();
   }
 
@@ -194,6 +227,8 @@ export class FakeKV implements KVClusterClient {
   leader = 0;
   promoteRefusal: string | undefined;
   clusterId = '00000000000000c1';
+  /** Ordinals of members whose Status reports a NOSPACE alarm. */
+  noSpace = new Set<number>();
   private nextId = 100;
   members: (Member & { ordinal: number; down: boolean; applied: number })[] = [];
 
@@ -265,7 +300,7 @@ export class FakeKV implements KVClusterClient {
       raftAppliedIndex: m.applied,
       revision: 5,
       isLearner: m.isLearner,
-      errors: [],
+      errors: this.noSpace.has(m.ordinal) ? [`memberID:${BigInt(`0x${m.id}`)} alarm:NOSPACE `] : [],
     });
   }
 
