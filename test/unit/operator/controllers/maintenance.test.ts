@@ -208,7 +208,7 @@ describe('KVCluster maintenance', () => {
     });
     h.fake.noSpace.add(0);
     await h.reconciler.reconcile('ns/kv', log);
-    const job = h.kube.applied.get('Job/kv-nospace-recovery');
+    const job: V1Job | undefined = h.kube.applied.get('Job/kv-nospace-recovery');
     const c = job?.spec?.template.spec?.containers[0];
     assert.deepEqual(c?.command?.slice(0, 2), ['sh', '-c']);
     assert.deepEqual(c?.command?.slice(3, 7), [
