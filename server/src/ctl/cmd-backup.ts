@@ -46,11 +46,11 @@ import { CtlExit, ExitCode } from './exit.js';
 import { jsonString } from './go-json.js';
 import { clientConfigFromCmd, commandDeadline, keepaliveFromFlags, mustClient } from './global-flags.js';
 import { humanizeBytes } from './humanize.js';
+import { logLine as sharedLogLine } from './log-line.js';
+import { rfc3339, withResultFile, writeResultFile } from './result-file.js';
 import type { CtlIO } from './io.js';
 import { renderTable } from './table-writer.js';
 
-/** Kubernetes reads at most this much of a container's termination message (/dev/termination-log). */
-const resultFileBytesMax = 4096;
 /** How often a long transfer reports its progress. */
 const progressIntervalNs = 1_000_000_000n;
 
@@ -61,17 +61,7 @@ function logLine(
   msg: string,
   fields: Record<string, string | number>,
 ): void {
-  const ts = io.wallClock().date.getTime() / 1000;
-  let line = `{"level":"${level}","ts":${ts},"caller":"ctl/cmd-backup.go","msg":${jsonString(msg)}`;
-  for (const [k, v] of Object.entries(fields)) {
-    line += `,${jsonString(k)}:${typeof v === 'number' ? String(v) : jsonString(bytesOf(v))}`;
-  }
-  io.stderr.write(`${line}}\n`);
-}
-
-/** RFC 3339 in UTC without fractions of a second. */
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  sharedLogLine(io, 'ctl/cmd-backup.go', level, msg, fields);
 }
 
 /** The store a URL names, with the --s3-* flags; a bad URL or endpoint exits 1. */
@@ -179,30 +169,6 @@ async function memberName(inv: Invocation, c: Candidate, token: string | undefin
     return '';
   } finally {
     client.close();
-  }
-}
-
-/** Writes a byte string to --result-file (the Job points it at /dev/termination-log). */
-async function writeResultFile(path: string, bytes: string): Promise<void> {
-  if (path === '') return;
-  await writeFile(path, Buffer.from(bytes.slice(0, resultFileBytesMax), 'latin1'));
-}
-
-/** Runs a command that reports to --result-file: its failure goes there too. */
-async function withResultFile(
-  inv: Invocation,
-  run: (inv: Invocation, resultFile: string) => Promise<void>,
-): Promise<void> {
-  const resultFile = inv.flags.string('result-file');
-  try {
-    await run(inv, resultFile);
-  } catch (err) {
-    // The failure goes to the result file too, as one plain line (the operator shows a failed attempt's
-    // termination message as its reason; without this it would get the log tail).
-    if (err instanceof CtlExit && err.errorText !== undefined) {
-      await writeResultFile(resultFile, `${err.errorText}\n`).catch(() => undefined);
-    }
-    throw err;
   }
 }
 

@@ -11,7 +11,7 @@ import {
   AlarmType,
   MaintenanceService,
 } from '../proto/gen/etcdserverpb/rpc.js';
-import type { AlarmMember, ResponseHeader, HashKVResponse } from '../proto/gen/etcdserverpb/rpc.js';
+import type { ResponseHeader, HashKVResponse } from '../proto/gen/etcdserverpb/rpc.js';
 import { bytesOf, bytesFromBuffer } from './byte-string.js';
 import { CallFailure, EtcdClient } from './client.js';
 import { failureText } from './call.js';
@@ -26,6 +26,10 @@ import type { Printer } from './printer.js';
 import { unsupported } from './printer.js';
 import { renderTable } from './table-writer.js';
 import { endpointsFromCluster } from './cluster-endpoints.js';
+import { alarmMemberText } from './alarm-text.js';
+import { runSafeDefrag, SAFE_ONLY_FLAGS } from './cmd-defrag-safe.js';
+import { FlagError, type FlagSet } from './flag-set.js';
+import { QUOTA_BACKEND_BYTES_DEFAULT } from './defrag-rule-vars.js';
 import { textOf } from './byte-string.js';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
@@ -58,6 +62,7 @@ async function eachEndpoint<T>(
 }
 
 async function runDefrag(inv: Invocation): Promise<void> {
+  if (inv.flags.bool('safe')) return runSafeDefrag(inv);
   let failures = 0;
   const done = await eachEndpoint(
     inv,
@@ -70,11 +75,6 @@ async function runDefrag(inv: Invocation): Promise<void> {
   // etcdctl prints each success as it happens; failures and successes interleave in endpoint order.
   for (const { ep } of done) inv.io.stdout.write(`Finished defragmenting etcd member[${ep}]\n`);
   if (failures > 0) throw new CtlExit(ExitCode.error, undefined);
-}
-
-/** Go's %+v of *pb.AlarmMember (its proto String()): `memberID:N alarm:NOSPACE `. */
-export function alarmMemberText(m: AlarmMember): string {
-  return `memberID:${u64(m.memberID)} alarm:${AlarmType[m.alarm] ?? String(m.alarm)} `;
 }
 
 function printAlarms(inv: Invocation, display: Printer, r: AlarmResponse): void {
@@ -219,7 +219,16 @@ export function hashKVCommand(): CommandDef {
   };
 }
 
+/** `defrag`'s flags beyond etcdctl 3.4's belong to --safe: without it they are a bad command line. */
+function checkDefragFlags(flags: FlagSet): void {
+  if (flags.bool('safe')) return;
+  const given = SAFE_ONLY_FLAGS.find((f) => flags.changed(f));
+  if (given !== undefined) throw new FlagError(`--${given} can only be used with --safe`);
+}
+
 export function defragCommand(): CommandDef {
+  // Cairn's --safe flags are hidden, as etcdctl 3.5's --count-only of get: the usage text stays etcdctl
+  // 3.4's byte for byte (server/src/ctl/README.md documents them).
   return {
     use: 'defrag',
     short: 'Defragments the storage of the etcd members with given endpoints',
@@ -230,7 +239,64 @@ export function defragCommand(): CommandDef {
         default: false,
         usage: 'use all endpoints from the cluster member list',
       },
+      {
+        name: 'safe',
+        kind: 'bool',
+        default: false,
+        usage: 'one member at a time behind a health gate, followers first, the leader last',
+        hidden: true,
+      },
+      {
+        name: 'defrag-rule',
+        kind: 'string',
+        default: '',
+        usage: "defragment a member only if this is true for it (e.g. 'dbSizeFree > 100*1024*1024')",
+        hidden: true,
+      },
+      {
+        name: 'max-lag',
+        kind: 'int64',
+        default: 1000n,
+        usage: 'most applied entries a member may trail the leader by for the cluster to count as healthy',
+        hidden: true,
+      },
+      {
+        name: 'member-timeout',
+        kind: 'duration',
+        default: 300_000_000_000n,
+        usage: "deadline of each member's Defragment",
+        hidden: true,
+      },
+      {
+        name: 'continue-on-error',
+        kind: 'bool',
+        default: false,
+        usage: 'go on with the next member after a failed one',
+        hidden: true,
+      },
+      {
+        name: 'disarm-nospace',
+        kind: 'bool',
+        default: false,
+        usage: 'afterwards, disarm NOSPACE alarms if every member is below its quota',
+        hidden: true,
+      },
+      {
+        name: 'quota-backend-bytes',
+        kind: 'int64',
+        default: BigInt(QUOTA_BACKEND_BYTES_DEFAULT),
+        usage: "the members' quota where Status reports none (dbQuota of the rule)",
+        hidden: true,
+      },
+      {
+        name: 'result-file',
+        kind: 'string',
+        default: '',
+        usage: "also write the run's result JSON here (e.g. /dev/termination-log)",
+        hidden: true,
+      },
     ],
+    checkFlags: checkDefragFlags,
     run: runDefrag,
   };
 }

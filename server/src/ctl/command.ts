@@ -27,6 +27,11 @@ export interface CommandDef {
   /** Flags inherited by subcommands (the root's global flags, endpoint's --cluster). */
   persistentFlags?: readonly FlagDef[];
   children?: readonly CommandDef[];
+  /**
+   * Checks between flags, after parsing (throws FlagError): reported as a bad flag is, with the usage.
+   * For Cairn's own flags only; etcdctl's commands check their flags in run, in etcdctl's order.
+   */
+  checkFlags?: (flags: FlagSet) => void;
   run?: (inv: Invocation) => Promise<void>;
 }
 
@@ -223,6 +228,7 @@ export async function executeCommand(
   let args: string[];
   try {
     args = flags.parse(found.args);
+    cmd.def.checkFlags?.(flags);
   } catch (err) {
     if (!(err instanceof FlagError)) throw err;
     // cobra prints the error and the usage (etcdctl's usage function writes to stdout, and cobra then
