@@ -141,7 +141,10 @@ describe('KVRestore reconciler', () => {
     kube.clusters.set('ns/kv', kv);
     kube.restores.set('ns/r1', kvRestore('r1', IN_PLACE));
     await reconciler.reconcile('ns/r1', log);
-    assert.equal(job(kube, 'r1-verify').spec?.template.spec?.containers[0]?.image, 'ghcr.io/cairn-dev/cairn:0.1.0');
+    assert.equal(
+      job(kube, 'r1-verify').spec?.template.spec?.containers[0]?.image,
+      'ghcr.io/cairn-dev/cairn:0.1.0',
+    );
     assert.equal(kv.metadata.annotations, undefined, 'not before the snapshot is verified');
     kube.finishJob('ns', 'r1-verify', { failures: [], success: VERIFIED });
     await reconciler.reconcile('ns/r1', log);
