@@ -25,6 +25,8 @@ export interface ServerGauges {
   readonly committedIndex: () => number;
   readonly pendingProposals: () => number;
   readonly isLearner: () => boolean;
+  /** --quota-backend-bytes: alert rules divide the db size by it (seed 003's EtcdDatabaseQuotaLowSpace). */
+  readonly quotaBackendBytes: () => number;
 }
 
 /** Server-level metrics with etcd's names, on the member's own registry. */
@@ -48,6 +50,11 @@ export function newServerMetrics(registry: Registry, g: ServerGauges): ServerMet
     'etcd_mvcc_db_total_size_in_use_in_bytes',
     'Total size of the underlying database logically in use in bytes.',
     g.dbSizeInUseBytes,
+  );
+  gauge(
+    'etcd_server_quota_backend_bytes',
+    'Current backend storage quota size in bytes.',
+    g.quotaBackendBytes,
   );
   gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', g.keysTotal);
   gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', g.watchers);

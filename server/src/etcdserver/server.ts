@@ -209,6 +209,7 @@ export class EtcdServer {
       committedIndex: () => this.committedIndex,
       pendingProposals: () => this.wait.size,
       isLearner: () => this.isLearner(),
+      quotaBackendBytes: () => this.config.quotaBackendBytes,
     });
     this.transport = new Transport({
       clusterId: identity.clusterId,
