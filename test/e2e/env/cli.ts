@@ -140,6 +140,7 @@ export async function runTest(argv: string[]): Promise<number> {
           CAIRN_E2E_PREFIX: cfg.prefix,
           KUBECONFIG: r.kubeconfig,
           CAIRN_E2E_KUBECTL: r.kubectl,
+          CAIRN_E2E_HELM: r.helm,
         },
         cfg.repoRoot,
         SUITE_TIMEOUT_MS,

@@ -40,6 +40,8 @@ export interface UpResult {
   kubeconfig: string;
   kubectlWrapper: string;
   kubectl: string;
+  /** The helm binary, for the suite's chart test (CAIRN_E2E_HELM). */
+  helm: string;
   agent: boolean;
 }
 
@@ -217,6 +219,7 @@ export async function up(cfg: E2eConfig, opts: UpOptions = {}): Promise<UpResult
     kubeconfig: cfg.paths.kubeconfig,
     kubectlWrapper: cfg.paths.kubectlWrapper,
     kubectl: bins.kubectl,
+    helm: bins.helm,
     agent: agentWanted,
   };
 }
