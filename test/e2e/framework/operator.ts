@@ -15,6 +15,7 @@ export interface MemberJson {
   isLeader: boolean;
   healthy: boolean;
   revision?: number;
+  dbSize?: number;
 }
 
 export interface ConditionJson {
