@@ -28,7 +28,7 @@ import { failureText } from './call.js';
 import { CallFailure, EtcdClient } from './client.js';
 import { alarmMemberText } from './alarm-text.js';
 import type { Invocation } from './command.js';
-import { checkHealth, type MemberStatus, type Observed } from './defrag-gate.js';
+import { checkHealth, type GateVerdict, type MemberStatus, type Observed } from './defrag-gate.js';
 import { defragOrder } from './defrag-order.js';
 import { renderDefragResult, type MemberResult } from './defrag-result.js';
 import { DefragRule, DefragRuleError } from './defrag-rule.js';
@@ -41,6 +41,12 @@ import { decideNoSpaceDisarm } from './nospace-disarm.js';
 import { writeResultFile } from './result-file.js';
 
 const caller = 'ctl/defrag.go';
+
+/** Gate re-checks (1 s apart) a member trailing the leader gets before the run stops. */
+const lagRechecksMax = 10;
+const lagRecheckIntervalMs = 1000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface SafeOptions {
   readonly rule: DefragRule;
@@ -316,8 +322,16 @@ class SafeRun {
     const remaining = [...targets];
     for (let round = 0; remaining.length > 0; round++) {
       if (round > 0) {
-        observed = await this.ctl.observeAll(targets);
-        const verdict = checkHealth(observed, this.opts.maxLag);
+        // The member just defragmented held its commits meanwhile: under writes it may trail for a
+        // moment, so lag alone gets a few seconds to pass; anything else stops the run at once.
+        let verdict: GateVerdict;
+        for (let attempt = 1; ; attempt++) {
+          observed = await this.ctl.observeAll(targets);
+          verdict = checkHealth(observed, this.opts.maxLag);
+          if (verdict.healthy || verdict.cause !== 'lag' || attempt >= lagRechecksMax) break;
+          this.log('info', 'waiting for a member to catch up', { reason: verdict.reason, attempt });
+          await sleep(lagRecheckIntervalMs);
+        }
         if (!verdict.healthy) {
           stopped = `cluster not healthy, stopped before the next member: ${verdict.reason}`;
           break;

@@ -49,7 +49,7 @@ function who(m: Observed): string {
  * naming only some members), lag is measured against the most advanced member given.
  */
 export function checkHealth(members: readonly Observed[], maxLag: number): GateVerdict {
-  if (members.length === 0) return { healthy: false, reason: 'no member to defragment' };
+  if (members.length === 0) return { healthy: false, reason: 'no member to defragment', cause: 'no-member' };
   const answered: { m: Observed; s: MemberStatus }[] = [];
   for (const m of members) {
     if (m.status === undefined) {
@@ -61,17 +61,20 @@ export function checkHealth(members: readonly Observed[], maxLag: number): GateV
     answered.push({ m, s: m.status });
   }
   for (const { m, s } of answered) {
-    if (s.leader === 0n) return { healthy: false, reason: `member ${who(m)} has no leader` };
+    if (s.leader === 0n)
+      return { healthy: false, reason: `member ${who(m)} has no leader`, cause: 'no-leader' };
   }
   const leaders = new Set(answered.map(({ s }) => s.leader));
   if (leaders.size > 1) {
     const seen = answered.map(({ m, s }) => `${who(m)}: ${s.leader.toString(16)}`).join(', ');
-    return { healthy: false, reason: `members disagree on the leader (${seen})` };
+    return { healthy: false, reason: `members disagree on the leader (${seen})`, cause: 'leaders-disagree' };
   }
   const leader = answered[0]!.s.leader;
   for (const { m, s } of answered) {
     const alarm = s.errors.find((e) => !isNoSpaceAlarm(e));
-    if (alarm !== undefined) return { healthy: false, reason: `member ${who(m)} reports ${alarm.trim()}` };
+    if (alarm !== undefined) {
+      return { healthy: false, reason: `member ${who(m)} reports ${alarm.trim()}`, cause: 'alarm' };
+    }
   }
   const leaderStatus = answered.find(({ s }) => s.memberId === leader)?.s;
   const reference =
@@ -84,6 +87,7 @@ export function checkHealth(members: readonly Observed[], maxLag: number): GateV
         reason:
           `member ${who(m)} trails the ${leaderStatus !== undefined ? 'leader' : 'most advanced member'} by ` +
           `${lag} applied entries (--max-lag ${maxLag})`,
+        cause: 'lag',
       };
     }
   }

@@ -51,6 +51,7 @@ describe('health gate', () => {
     assert.deepEqual(checkHealth(ms, 1000), {
       healthy: false,
       reason: 'member kv-2 (http://127.0.0.1:2381) did not answer Status: context deadline exceeded',
+      cause: 'no-status',
     });
   });
 
@@ -59,6 +60,7 @@ describe('health gate', () => {
     assert.deepEqual(checkHealth(ms, 1000), {
       healthy: false,
       reason: 'member kv-2 (http://127.0.0.1:2381) has no leader',
+      cause: 'no-leader',
     });
   });
 
@@ -66,6 +68,7 @@ describe('health gate', () => {
     const ms = [member(0), member(10), member(2, { leader: 0xa2n })];
     const v = checkHealth(ms, 1000);
     assert.equal(v.healthy, false);
+    assert.equal(!v.healthy ? v.cause : '', 'leaders-disagree');
     assert.match(
       !v.healthy ? v.reason : '',
       /^members disagree on the leader \(kv-0 .*: aa, .*kv-2 .*: a2\)$/,
@@ -81,6 +84,7 @@ describe('health gate', () => {
       healthy: false,
       reason:
         'member kv-0 (http://127.0.0.1:2379) trails the leader by 1001 applied entries (--max-lag 1000)',
+      cause: 'lag',
     });
     assert.equal(
       checkHealth([member(0, { raftAppliedIndex: 4999 }), member(10), member(2)], 0).healthy,
@@ -100,6 +104,7 @@ describe('health gate', () => {
       healthy: false,
       reason:
         'member kv-2 (http://127.0.0.1:2381) trails the most advanced member by 4000 applied entries (--max-lag 1000)',
+      cause: 'lag',
     });
   });
 
@@ -116,13 +121,18 @@ describe('health gate', () => {
     assert.deepEqual(checkHealth([member(0, { errors: corrupt }), member(10), member(2)], 1000), {
       healthy: false,
       reason: 'member kv-0 (http://127.0.0.1:2379) reports memberID:162 alarm:CORRUPT',
+      cause: 'alarm',
     });
     assert.equal(isNoSpaceAlarm('memberID:1 alarm:NOSPACE '), true);
     assert.equal(isNoSpaceAlarm('memberID:1 alarm:CORRUPT '), false);
   });
 
   it('no member at all is not healthy', () => {
-    assert.deepEqual(checkHealth([], 1000), { healthy: false, reason: 'no member to defragment' });
+    assert.deepEqual(checkHealth([], 1000), {
+      healthy: false,
+      reason: 'no member to defragment',
+      cause: 'no-member',
+    });
   });
 });
 
