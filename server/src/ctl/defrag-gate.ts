@@ -33,7 +33,11 @@ export interface Observed {
 }
 
 export type GateVerdict =
-  { readonly healthy: true; readonly leader: bigint } | { readonly healthy: false; readonly reason: string };
+  | { readonly healthy: true; readonly leader: bigint }
+  | { readonly healthy: false; readonly reason: string; readonly cause: GateCause };
+
+/** Why the gate failed; `lag` is the one that passes by itself (a member just defragmented catching up). */
+export type GateCause = 'no-member' | 'no-status' | 'no-leader' | 'leaders-disagree' | 'alarm' | 'lag';
 
 /** Whether a Status error text is a NOSPACE alarm (which does not make a member unhealthy). */
 export function isNoSpaceAlarm(text: string): boolean {
@@ -56,6 +60,7 @@ export function checkHealth(members: readonly Observed[], maxLag: number): GateV
       return {
         healthy: false,
         reason: `member ${who(m)} did not answer Status: ${m.failure ?? 'no answer'}`,
+        cause: 'no-status',
       };
     }
     answered.push({ m, s: m.status });
