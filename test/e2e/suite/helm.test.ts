@@ -130,7 +130,8 @@ describe('the Helm chart', () => {
       seccompProfile: { type: 'RuntimeDefault' },
     });
     const c = pod.containers[0]!;
-    assert.match(c.image, /\/cairn-operator:0\.1\.0$/, 'the image tag is the appVersion');
+    assert.match(c.image, /\/cairn:0\.1\.0$/, 'the one cairn image, tagged with the appVersion');
+    assert.deepEqual(c.command, ['cairn-operator'], "the image's operator entry point");
     for (const arg of [
       '--leader-elect=true',
       `--leader-election-namespace=${NS}`,
@@ -325,6 +326,7 @@ describe('the Helm chart', () => {
 
 interface Container {
   image: string;
+  command?: string[];
   args: string[];
   ports: object[];
   readinessProbe: { httpGet: object };
