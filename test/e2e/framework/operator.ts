@@ -102,3 +102,19 @@ export async function settle(
 export function kvClusterManifest(name: string, spec: Record<string, unknown>): string {
   return JSON.stringify({ apiVersion: 'cairn.dev/v1alpha1', kind: 'KVCluster', metadata: { name }, spec });
 }
+
+/** A KVCluster's client Service address (its ClusterIP), as a client in the environment dials it. */
+export async function clientEndpoint(namespace: string, cluster: string): Promise<string> {
+  const ip = (
+    await kubectl([
+      'get',
+      'service',
+      `${cluster}-client`,
+      '-n',
+      namespace,
+      '-o',
+      'jsonpath={.spec.clusterIP}',
+    ])
+  ).trim();
+  return `http://${ip}:2379`;
+}

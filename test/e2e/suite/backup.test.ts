@@ -21,6 +21,7 @@ import {
   waitFor,
 } from '../framework/kube.js';
 import {
+  clientEndpoint,
   condition,
   deployOperator,
   getCluster,
@@ -118,13 +119,6 @@ async function writeKeys(endpoint: string, count: number): Promise<void> {
   }
 }
 
-async function clientEndpoint(cluster: string): Promise<string> {
-  const ip = (
-    await kubectl(['get', 'service', `${cluster}-client`, '-n', NS, '-o', 'jsonpath={.spec.clusterIP}'])
-  ).trim();
-  return `http://${ip}:2379`;
-}
-
 /** HashKV of every member of a cluster at one revision, by endpoint, from `cairnctl endpoint hashkv --cluster`. */
 async function hashes(cluster: string, revision: number): Promise<Map<string, number>> {
   const log = await runPod(
@@ -162,10 +156,7 @@ describe('backups to object storage', () => {
     ]);
     await apply(NS, kvClusterManifest('kv', { version: '0.1.0', replicas: 3 }));
     await settle(NS, 'kv', 3, 240_000);
-    const ip = (
-      await kubectl(['get', 'service', 'kv-client', '-n', NS, '-o', 'jsonpath={.spec.clusterIP}'])
-    ).trim();
-    await writeKeys(`http://${ip}:2379`, KEYS);
+    await writeKeys(await clientEndpoint(NS, 'kv'), KEYS);
   });
   after(async () => {
     await deleteNamespace(NS);
@@ -340,7 +331,7 @@ describe('backups to object storage', () => {
     const newID = kv.status?.clusterID;
     assert.ok(newID !== undefined && newID !== oldID, `a new cluster id: ${oldID ?? ''} → ${newID ?? ''}`);
     assert.equal(r.status?.clusterID, newID);
-    const client = new Etcd3({ hosts: await clientEndpoint('restored'), dialTimeout: 5_000 });
+    const client = new Etcd3({ hosts: await clientEndpoint(NS, 'restored'), dialTimeout: 5_000 });
     try {
       assert.equal(await client.getAll().prefix('key/').count(), KEYS);
       assert.equal(await client.get('key/04242').string(), 'value-4242');
@@ -359,7 +350,7 @@ describe('backups to object storage', () => {
   it('KVRestore in place returns a running cluster to the backup: later writes gone, its revision and HashKV, a new cluster id', async () => {
     const first = await getBackup('first');
     const before = await getCluster(NS, 'restored');
-    const endpoint = await clientEndpoint('restored');
+    const endpoint = await clientEndpoint(NS, 'restored');
     const client = new Etcd3({ hosts: endpoint, dialTimeout: 5_000 });
     try {
       await client.put('key/00000').value('changed after the backup');
@@ -386,7 +377,7 @@ describe('backups to object storage', () => {
     assert.equal(r.status?.clusterID, newID);
     // Every member is back at the backup's revision, with the backup's data.
     for (const m of kv.status?.members ?? []) assert.equal(m.revision, first.status?.revision, m.name);
-    const after = new Etcd3({ hosts: await clientEndpoint('restored'), dialTimeout: 5_000 });
+    const after = new Etcd3({ hosts: await clientEndpoint(NS, 'restored'), dialTimeout: 5_000 });
     try {
       assert.equal(await after.get('key/00000').string(), 'value-0');
       assert.equal(await after.getAll().prefix('after/').count(), 0);

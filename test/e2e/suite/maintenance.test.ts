@@ -17,6 +17,7 @@ import {
   waitFor,
 } from '../framework/kube.js';
 import {
+  clientEndpoint,
   deployOperator,
   getCluster,
   kvClusterManifest,
@@ -57,13 +58,6 @@ async function maintenance(name: string): Promise<MaintenanceJson> {
     NS,
   ]);
   return kv.status?.maintenance ?? {};
-}
-
-async function clientEndpoint(cluster: string): Promise<string> {
-  const ip = (
-    await kubectl(['get', 'service', `${cluster}-client`, '-n', NS, '-o', 'jsonpath={.spec.clusterIP}'])
-  ).trim();
-  return `http://${ip}:2379`;
 }
 
 /** Runs a CronJob now, as `kubectl create job --from=cronjob/…` does, and waits for its recorded result. */
@@ -116,7 +110,7 @@ describe('maintenance: scheduled compaction and defragmentation, NOSPACE recover
     ]);
     assert.deepEqual([cron.spec.schedule, cron.spec.concurrencyPolicy], [NEVER, 'Forbid']);
     // About 12 MiB of values, then deleted: after compaction it is all free space.
-    const endpoint = await clientEndpoint('kv');
+    const endpoint = await clientEndpoint(NS, 'kv');
     const client = new Etcd3({ hosts: endpoint, dialTimeout: 5_000 });
     try {
       const value = 'x'.repeat(4096);
@@ -206,7 +200,7 @@ describe('maintenance: scheduled compaction and defragmentation, NOSPACE recover
       }),
     );
     await settle(NS, 'small', 3, 240_000);
-    const endpoint = await clientEndpoint('small');
+    const endpoint = await clientEndpoint(NS, 'small');
     const client = new Etcd3({ hosts: endpoint, dialTimeout: 5_000 });
     const value = 'q'.repeat(100 * 1024);
     try {

@@ -23,6 +23,7 @@ import {
 } from '../framework/kube.js';
 import {
   OPERATOR_NAMESPACE,
+  clientEndpoint,
   condition,
   deployOperator,
   getCluster,
@@ -76,13 +77,6 @@ async function patchSpec(spec: string): Promise<void> {
 
 async function memberPods(): Promise<PodJson[]> {
   return (await listPods(NS, MEMBERS)).filter((p) => /^kv-\d+$/.test(p.metadata.name));
-}
-
-async function clientEndpoint(): Promise<string> {
-  const ip = (
-    await kubectl(['get', 'service', 'kv-client', '-n', NS, '-o', 'jsonpath={.spec.clusterIP}'])
-  ).trim();
-  return `http://${ip}:2379`;
 }
 
 describe('the operator through a KVCluster life', () => {
@@ -160,7 +154,7 @@ describe('the operator through a KVCluster life', () => {
     const firstLeader = start.status?.leader;
     assert.ok(firstLeader !== undefined);
     const uids = new Map((await memberPods()).map((p) => [p.metadata.name, p.metadata.uid]));
-    const endpoint = await clientEndpoint();
+    const endpoint = await clientEndpoint(NS, 'kv');
     const writer = startWriter(endpoint, 'upgrade/', { maxWrites: 20_000, maxMs: 600_000 });
 
     await patchSpec('{"version":"0.2.0"}');
