@@ -47,6 +47,8 @@ export const DefragResultSchema = Type.Object({
     }),
   ),
   disarmed: Type.Optional(Type.Array(Type.String())),
+  /** Why the run stopped early (a later health check, a member that failed). */
+  error: Type.Optional(Type.String()),
 });
 export type DefragResult = Static<typeof DefragResultSchema>;
 
@@ -72,7 +74,13 @@ export const parseFetchResult = (message: string | undefined): FetchResult | und
 export type JobOutcome =
   | { state: 'running'; failedAttempts: number; lastError: string | undefined }
   | { state: 'succeeded'; message: string | undefined }
-  | { state: 'failed'; failedAttempts: number; lastError: string | undefined };
+  | {
+      state: 'failed';
+      failedAttempts: number;
+      lastError: string | undefined;
+      /** The last failed attempt's whole termination message (a result JSON may be there too). */
+      message: string | undefined;
+    };
 
 function terminated(pod: V1Pod): { exitCode: number; message: string | undefined; at: string } | undefined {
   const t = pod.status?.containerStatuses?.[0]?.state?.terminated;
@@ -104,7 +112,7 @@ export function jobOutcome(job: V1Job, pods: readonly V1Pod[]): JobOutcome {
   }
   if (condition('Failed')) {
     const reason = job.status?.conditions?.find((c) => c.type === 'Failed')?.message;
-    return { state: 'failed', failedAttempts, lastError: lastError ?? reason };
+    return { state: 'failed', failedAttempts, lastError: lastError ?? reason, message: lastFailure?.message };
   }
   return { state: 'running', failedAttempts, lastError };
 }

@@ -167,7 +167,7 @@ async function recordDefrag(
   if (done === undefined) return;
   const jobName = done.job.metadata?.name ?? '';
   const completionTime = kubeTime(new Date(endedAt(done.job) || ctx.now().getTime()));
-  const result = parseDefragResult(done.outcome.state === 'succeeded' ? done.outcome.message : undefined);
+  const result = parseDefragResult(done.outcome.state !== 'running' ? done.outcome.message : undefined);
   if (done.outcome.state === 'succeeded' && result !== undefined) {
     const message = describeDefrag(result);
     status.lastDefrag = {
@@ -182,12 +182,21 @@ async function recordDefrag(
     ctx.events.normal(o.kv, 'Defragmented', `Job ${jobName}: ${message}`);
     return;
   }
+  // A run that stopped part way still says what it did before it stopped.
   const why =
-    done.outcome.state === 'failed'
-      ? (done.outcome.lastError ?? 'no reason given')
-      : 'it left no result in its termination message';
+    done.outcome.state !== 'failed'
+      ? 'it left no result in its termination message'
+      : result !== undefined
+        ? `${result.error ?? 'a member failed'}; ${describeDefrag(result)}`
+        : (done.outcome.lastError ?? 'no reason given');
   const message = `defragmentation failed: ${why}`;
-  status.lastDefrag = { jobName, succeeded: false, completionTime, message };
+  status.lastDefrag = {
+    jobName,
+    succeeded: false,
+    completionTime,
+    message,
+    ...(result !== undefined ? { startTime: result.startTime, members: memberRecords(result) } : {}),
+  };
   ctx.events.warning(o.kv, 'DefragFailed', `Job ${jobName}: ${message}`);
 }
 

@@ -187,6 +187,34 @@ describe('KVCluster maintenance', () => {
     assert.deepEqual([now?.jobName, now?.succeeded], ['kv-defrag-29000060', false]);
     assert.match(now?.message ?? '', /defragmentation failed: cluster not healthy: kv-2 trails the leader/);
     assert.ok(h.events.some((e) => e.startsWith('DefragFailed: Job kv-defrag-29000060')));
+    // A run that stopped part way: its result JSON says what was done before.
+    finishedJob(
+      h,
+      'kv-defrag-29000120',
+      'defrag',
+      false,
+      JSON.stringify({
+        startTime: '2026-11-22T03:02:01Z',
+        completionTime: '2026-11-22T03:02:09Z',
+        members: [{ name: 'kv-1', leader: false, defragmented: false, error: 'context deadline exceeded' }],
+        disarmed: [],
+        error: 'kv-1 failed; stopping (no --continue-on-error)',
+      }),
+    );
+    const partial = h.kube.jobs.find((j) => j.metadata?.name === 'kv-defrag-29000120');
+    if (partial?.status?.conditions?.[0] !== undefined)
+      partial.status.conditions[0].lastTransitionTime = new Date('2026-11-22T03:02:30Z');
+    await h.reconciler.reconcile('ns/kv', log);
+    const stopped = h.kube.statuses.at(-1)?.maintenance?.lastDefrag;
+    assert.equal(stopped?.jobName, 'kv-defrag-29000120');
+    assert.equal(
+      stopped?.message,
+      'defragmentation failed: kv-1 failed; stopping (no --continue-on-error); kv-1 failed: context deadline exceeded',
+    );
+    assert.deepEqual(
+      stopped?.members?.map((m) => [m.name, m.error]),
+      [['kv-1', 'context deadline exceeded']],
+    );
   });
 
   it('reports NOSPACE as Degraded, with the members and sizes, and runs nothing by default', async () => {
