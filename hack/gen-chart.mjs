@@ -59,23 +59,31 @@ function chartClusterRole() {
     'rules:',
     ...ruleLines(clusterRules()),
     '---',
+    ...chartBinding('ClusterRole', T.fullname, false),
+    '{{- end }}',
+    '',
+  ].join('\n');
+}
+
+/** The binding of the chart's ServiceAccount to its ClusterRole or (namespaced) Role `name`. */
+function chartBinding(kind, name, namespaced) {
+  return [
     'apiVersion: rbac.authorization.k8s.io/v1',
-    'kind: ClusterRoleBinding',
+    `kind: ${kind}Binding`,
     'metadata:',
-    `  name: ${T.fullname}`,
+    `  name: ${name}`,
+    ...(namespaced ? ['  namespace: {{ .Release.Namespace }}'] : []),
     '  labels:',
     T.labels,
     'roleRef:',
     '  apiGroup: rbac.authorization.k8s.io',
-    '  kind: ClusterRole',
-    `  name: ${T.fullname}`,
+    `  kind: ${kind}`,
+    `  name: ${name}`,
     'subjects:',
     '  - kind: ServiceAccount',
     `    name: ${T.serviceAccount}`,
     '    namespace: {{ .Release.Namespace }}',
-    '{{- end }}',
-    '',
-  ].join('\n');
+  ];
 }
 
 function chartRole() {
@@ -93,21 +101,7 @@ function chartRole() {
     'rules:',
     ...ruleLines(leaderElectionRules('lease'), T.lease),
     '---',
-    'apiVersion: rbac.authorization.k8s.io/v1',
-    'kind: RoleBinding',
-    'metadata:',
-    `  name: ${T.fullname}-leader-election`,
-    '  namespace: {{ .Release.Namespace }}',
-    '  labels:',
-    T.labels,
-    'roleRef:',
-    '  apiGroup: rbac.authorization.k8s.io',
-    '  kind: Role',
-    `  name: ${T.fullname}-leader-election`,
-    'subjects:',
-    '  - kind: ServiceAccount',
-    `    name: ${T.serviceAccount}`,
-    '    namespace: {{ .Release.Namespace }}',
+    ...chartBinding('Role', `${T.fullname}-leader-election`, true),
     '{{- end }}',
     '',
   ].join('\n');
