@@ -108,6 +108,11 @@ interface StepResult {
   requeueAfterMs: number;
 }
 
+/** A pod the kubelet reports not Ready (a pod with no conditions yet counts as not reported). */
+function notReady(p: V1Pod): boolean {
+  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status !== 'True') ?? false;
+}
+
 export class KVClusterReconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -520,6 +525,17 @@ export class KVClusterReconciler {
     const outdated = outdatedPods(o);
     const next = this.nextToRoll(outdated, members);
     if (next === undefined) return { requeueAfterMs: STEADY_REQUEUE_MS };
+    // The member answering is not enough: until the kubelet finds its pod Ready, the client Service does
+    // not send it clients, and restarting another would leave two members out of it.
+    const unready = o.pods.find((p) => notReady(p));
+    if (unready !== undefined) {
+      log.info('waiting for a restarted pod to be Ready', { pod: unready.metadata?.name });
+      return this.progress(
+        'Upgrading',
+        'RollingUpdate',
+        `waiting for ${unready.metadata?.name ?? ''} to be Ready`,
+      );
+    }
     const name = next.metadata?.name ?? '';
     const member = members.find((m) => m.podName === name);
     if (member?.isLeader === true) return this.moveLeaderAway(o, client, member, 'RollingUpdate');

@@ -207,6 +207,29 @@ describe('KVCluster reconciler', () => {
     assert.equal(kube.statuses.at(-1)?.currentVersion, '0.1.0');
   });
 
+  it('restarts the next pod only once the restarted one is Ready (the kubelet), not only answering', async () => {
+    const { kube, fake, reconciler } = harness(
+      cluster({ version: '0.1.0', replicas: 3 }),
+      [{ ordinal: 0 }, { ordinal: 1 }, { ordinal: 2 }],
+      [0, 1, 2],
+    );
+    await withStatefulSet(kube, 3);
+    kube.updateRevision = 'rev-2';
+    fake.leader = 0;
+    await reconciler.reconcile('ns/kv', log);
+    assert.deepEqual(kube.deletedPods, ['kv-1']);
+    // kv-1 is back and its member answers, but its readiness probe has not passed yet.
+    const restarted = pod(1, 'rev-2');
+    restarted.status = { ...restarted.status, conditions: [{ type: 'Ready', status: 'False' }] };
+    kube.pods = [pod(0), restarted, pod(2)];
+    await reconciler.reconcile('ns/kv', log);
+    assert.deepEqual(kube.deletedPods, ['kv-1'], 'kv-2 waits for kv-1 to be Ready');
+    assert.equal(kube.statuses.at(-1)?.phase, 'Upgrading');
+    restarted.status.conditions = [{ type: 'Ready', status: 'True' }];
+    await reconciler.reconcile('ns/kv', log);
+    assert.deepEqual(kube.deletedPods, ['kv-1', 'kv-2']);
+  });
+
   it('restarts the next pod only when every member has caught up with the leader', async () => {
     const { kube, fake, reconciler } = harness(
       cluster({ version: '0.1.0', replicas: 3 }),
