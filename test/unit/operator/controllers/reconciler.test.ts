@@ -9,6 +9,19 @@ import { Crash, cluster, harness, pod, withStatefulSet } from './fakes.js';
 
 const log = newOperatorLogger({ level: 'error' });
 
+/** A healthy 3-member cluster whose pods are all at an old template revision; kv-0 leads. */
+async function outdatedCluster(): Promise<ReturnType<typeof harness>> {
+  const h = harness(
+    cluster({ version: '0.1.0', replicas: 3 }),
+    [{ ordinal: 0 }, { ordinal: 1 }, { ordinal: 2 }],
+    [0, 1, 2],
+  );
+  await withStatefulSet(h.kube, 3);
+  h.kube.updateRevision = 'rev-2';
+  h.fake.leader = 0;
+  return h;
+}
+
 describe('KVCluster reconciler', () => {
   it('bootstraps the seed alone with state new', async () => {
     const { kube, reconciler } = harness(cluster({ version: '0.1.0', replicas: 3 }), [], []);
@@ -176,14 +189,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('rolls outdated pods one at a time, followers first, the leader last after MoveLeader', async () => {
-    const { kube, fake, reconciler } = harness(
-      cluster({ version: '0.1.0', replicas: 3 }),
-      [{ ordinal: 0 }, { ordinal: 1 }, { ordinal: 2 }],
-      [0, 1, 2],
-    );
-    await withStatefulSet(kube, 3);
-    kube.updateRevision = 'rev-2';
-    fake.leader = 0;
+    const { kube, fake, reconciler } = await outdatedCluster();
     await reconciler.reconcile('ns/kv', log);
     assert.deepEqual(kube.deletedPods, ['kv-1'], 'a follower first, not the leader kv-0');
     kube.pods = [pod(0), pod(1, 'rev-2'), pod(2)];
@@ -208,14 +214,7 @@ describe('KVCluster reconciler', () => {
   });
 
   it('restarts the next pod only once the restarted one is Ready (the kubelet), not only answering', async () => {
-    const { kube, fake, reconciler } = harness(
-      cluster({ version: '0.1.0', replicas: 3 }),
-      [{ ordinal: 0 }, { ordinal: 1 }, { ordinal: 2 }],
-      [0, 1, 2],
-    );
-    await withStatefulSet(kube, 3);
-    kube.updateRevision = 'rev-2';
-    fake.leader = 0;
+    const { kube, reconciler } = await outdatedCluster();
     await reconciler.reconcile('ns/kv', log);
     assert.deepEqual(kube.deletedPods, ['kv-1']);
     // kv-1 is back and its member answers, but its readiness probe has not passed yet.
