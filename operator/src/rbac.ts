@@ -123,10 +123,9 @@ export const KVRESTORE_GRANTS: readonly Grant[] = [
 /**
  * controllers/kvcluster/maintenance.ts: the KVCluster reconciler's maintenance — compaction and
  * defragmentation CronJobs, the NOSPACE recovery Job, and the runs' results read from their Jobs.
- * No `get` or `update` on CronJobs: they are listed by label and written by server-side apply.
+ * No `get` or `update` on CronJobs: they are watched, written by server-side apply and deleted by name.
  */
 export const MAINTENANCE_GRANTS: readonly Grant[] = [
-  grant('batch', 'cronjobs', ['list'], 'listCronJobs'),
   grant('batch', 'cronjobs', ['list', 'watch'], 'the cronjobs watch'),
   grant('batch', 'cronjobs', ['create', 'patch'], 'apply (server-side): compaction and defrag CronJobs'),
   grant('batch', 'cronjobs', ['delete'], 'deleteCronJob (a schedule turned off)'),

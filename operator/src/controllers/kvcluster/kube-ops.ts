@@ -12,7 +12,6 @@ import {
   KubernetesObjectApi,
   type KubeConfig,
   type KubernetesObject,
-  type V1CronJob,
   type V1Job,
   type V1PersistentVolumeClaim,
   type V1Pod,
@@ -61,9 +60,8 @@ export interface KubeOps {
   /** Asks for a larger volume (the API server refuses it when the storage class cannot expand). */
   resizeClaim(namespace: string, name: string, storage: string): Promise<void>;
   patchStatus(cluster: KVCluster, status: KVClusterStatus): Promise<void>;
-  /** Maintenance Jobs and CronJobs (by label). */
+  /** Maintenance Jobs (by label). */
   listJobs(namespace: string, selector: string): Promise<V1Job[]>;
-  listCronJobs(namespace: string, selector: string): Promise<V1CronJob[]>;
   deleteJob(namespace: string, name: string): Promise<void>;
   deleteCronJob(namespace: string, name: string): Promise<void>;
 }
@@ -164,10 +162,6 @@ export class ClientNodeKubeOps implements KubeOps {
 
   async listJobs(namespace: string, selector: string): Promise<V1Job[]> {
     return (await this.batch.listNamespacedJob({ namespace, labelSelector: selector })).items;
-  }
-
-  async listCronJobs(namespace: string, selector: string): Promise<V1CronJob[]> {
-    return (await this.batch.listNamespacedCronJob({ namespace, labelSelector: selector })).items;
   }
 
   deleteJob(namespace: string, name: string): Promise<void> {

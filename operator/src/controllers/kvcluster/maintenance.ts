@@ -26,7 +26,7 @@ import type { PassRecord, Problem } from './status.js';
 
 export type MaintenanceKube = Pick<
   KubeOps,
-  'apply' | 'listJobs' | 'listCronJobs' | 'deleteCronJob' | 'deleteJob' | 'listPods'
+  'apply' | 'listJobs' | 'deleteCronJob' | 'deleteJob' | 'listPods'
 >;
 
 export interface MaintenanceContext {
@@ -94,10 +94,11 @@ export async function reconcileMaintenance(
   problems: Problem[],
   pass: PassRecord,
 ): Promise<void> {
-  const ns = o.ref.namespace;
+  if (!spec.paused) await keepSchedules(ctx, o, spec, problems);
+  // A cluster that never had maintenance has no runs to read: no extra API call on its every pass.
+  const runs = spec.maintenance !== undefined || o.kv.status?.maintenance !== undefined;
   const selector = `${LABEL_INSTANCE}=${o.ref.name},${LABEL_MAINTENANCE}`;
-  if (!spec.paused) await keepSchedules(ctx, o, spec, selector, problems);
-  const jobs = await ctx.kube.listJobs(ns, selector);
+  const jobs = runs ? await ctx.kube.listJobs(o.ref.namespace, selector) : [];
   const status: MaintenanceStatus = { ...(o.kv.status?.maintenance ?? {}) };
   await recordDefrag(ctx, o, jobs, status);
   await recordCompaction(ctx, o, jobs, status);
@@ -105,24 +106,25 @@ export async function reconcileMaintenance(
   pass.maintenance = status;
 }
 
-/** The CronJobs as the spec says: applied, or deleted when their section is gone. */
+/**
+ * The CronJobs as the spec says: applied, or deleted when their section is gone. A section can only go
+ * with a spec change, so the deletes are sent only on the first pass over a new generation (a delete of
+ * one that is not there is a 404, ignored) instead of a list on every pass.
+ */
 async function keepSchedules(
   ctx: MaintenanceContext,
   o: Observed,
   spec: ResolvedSpec,
-  selector: string,
   problems: Problem[],
 ): Promise<void> {
+  const specChanged = o.kv.status?.observedGeneration !== o.kv.metadata.generation;
   const wanted = [
     { name: defragCronJobName(o.ref), cron: defragCronJob(o.kv, o.ref, spec), field: 'defrag' },
     { name: compactionCronJobName(o.ref), cron: compactionCronJob(o.kv, o.ref, spec), field: 'compaction' },
   ];
-  const existing = new Set(
-    (await ctx.kube.listCronJobs(o.ref.namespace, selector)).map((c) => c.metadata?.name ?? ''),
-  );
   for (const w of wanted) {
     if (w.cron === undefined) {
-      if (existing.has(w.name)) await ctx.kube.deleteCronJob(o.ref.namespace, w.name);
+      if (specChanged) await ctx.kube.deleteCronJob(o.ref.namespace, w.name);
       continue;
     }
     const s = w.cron.spec;

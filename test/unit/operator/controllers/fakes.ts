@@ -3,7 +3,6 @@
 // called.
 import type {
   KubernetesObject,
-  V1CronJob,
   V1Job,
   V1PersistentVolumeClaim,
   V1Pod,
@@ -147,14 +146,13 @@ export class FakeKube implements KubeOps {
   jobs: V1Job[] = [];
   deleted: string[] = [];
 
+  listJobsCalls = 0;
+
   async listJobs(): Promise<V1Job[]> {
+    this.listJobsCalls++;
     const applied = [...this.applied.values()].filter((o): o is V1Job => o.kind === 'Job');
     const names = new Set(this.jobs.map((j) => j.metadata?.name));
     return Promise.resolve([...this.jobs, ...applied.filter((j) => !names.has(j.metadata?.name))]);
-  }
-
-  async listCronJobs(): Promise<V1CronJob[]> {
-    return Promise.resolve([...this.applied.values()].filter((o): o is V1CronJob => o.kind === 'CronJob'));
   }
 
   async deleteJob(_namespace: string, name: string): Promise<void> {

@@ -131,10 +131,16 @@ describe('KVCluster maintenance', () => {
       '--physical',
     ]);
     const kv = h.kube.kv as KVCluster;
+    await h.reconciler.reconcile('ns/kv', log);
+    assert.deepEqual(h.kube.deleted, [], 'an unchanged spec deletes nothing');
+    // The API server bumps the generation on a spec change.
     kv.spec = { ...kv.spec, maintenance: { compaction: { schedule: '@hourly', keepRevisions: 5000 } } };
+    kv.metadata.generation = 2;
     await h.reconciler.reconcile('ns/kv', log);
     assert.deepEqual(h.kube.deleted, ['CronJob/kv-defrag']);
     assert.ok(h.kube.applied.has('CronJob/kv-compaction'));
+    await h.reconciler.reconcile('ns/kv', log);
+    assert.deepEqual(h.kube.deleted, ['CronJob/kv-defrag'], 'deleted once, on the new generation');
   });
 
   it('reports a bad schedule instead of applying it', async () => {
@@ -228,6 +234,7 @@ describe('KVCluster maintenance', () => {
       /^NOSPACE alarm raised by kv-1 \(4\.0 KiB\), quota 2\.0 GiB: writes are refused/,
     );
     assert.ok(![...h.kube.applied.keys()].some((k) => k.startsWith('Job/')));
+    assert.equal(h.kube.listJobsCalls, 0, 'no maintenance configured: no Job list on its passes');
   });
 
   it('recovers from NOSPACE with one Job per episode, and does not repeat one that could not help', async () => {
