@@ -15,6 +15,7 @@ import { backupJob, backupObjectURL, deleteObjectJob, jobName, memberImage } fro
 import { resolveSpec } from '../../api/v1alpha1/index.js';
 import { kubeTime, statusCode } from '../../runtime/api-calls.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
+import { OneAtATime } from '../../runtime/one-at-a-time.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { OperatorMetrics } from '../../runtime/metrics.js';
 import { splitKey } from '../../runtime/object-key.js';
@@ -53,7 +54,7 @@ export class KVBackupReconciler {
    * Starting a backup is decided one at a time in this process (the leading operator), so two backups of
    * one cluster can never both see "none running" and start together.
    */
-  private starting: Promise<unknown> = Promise.resolve();
+  private readonly starting = new OneAtATime();
 
   constructor(private readonly deps: BackupReconcilerDeps) {}
 
@@ -70,9 +71,7 @@ export class KVBackupReconciler {
     const phase: BackupPhase = backup.status?.phase ?? 'Pending';
     if (phase === 'Succeeded' || phase === 'Failed') return {};
     if (phase === 'Running' && backup.status?.jobName !== undefined) return this.follow(backup);
-    const run = this.starting.then(() => this.maybeStart(backup, log));
-    this.starting = run.catch(() => undefined);
-    return run;
+    return this.starting.run(() => this.maybeStart(backup, log));
   }
 
   /** The finalizer is there exactly when the stored snapshot must be deleted with the resource. */

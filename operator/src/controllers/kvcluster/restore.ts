@@ -3,11 +3,16 @@
 // restore a new token — kept in status.restore, so the pod template never changes afterwards), and what
 // the members' restore init steps report while they start.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KVCluster, KVClusterStatus, RestoreSource, S3Connection } from '../../api/v1alpha1/index.js';
-import { ANNOTATION_RESTORE_IN_PLACE, inPlaceToken, s3Flags } from '../../resources/index.js';
-import type { KubeOps } from './kube-ops.js';
+import type { KVCluster, RestoreSource, S3Connection } from '../../api/v1alpha1/index.js';
+import {
+  ANNOTATION_RESTORE_IN_PLACE,
+  inPlaceToken,
+  s3Flags,
+  type RestorePlan,
+} from '../../resources/index.js';
 
-export type RestorePlan = NonNullable<KVClusterStatus['restore']>;
+export type { RestorePlan };
+import type { KubeOps } from './kube-ops.js';
 
 /** A termination message is cut to this many characters in the status. */
 const MESSAGE_MAX = 500;

@@ -33,6 +33,7 @@ import {
 } from '../../resources/index.js';
 import { kubeTime } from '../../runtime/api-calls.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
+import { OneAtATime } from '../../runtime/one-at-a-time.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { OperatorMetrics } from '../../runtime/metrics.js';
 import { splitKey } from '../../runtime/object-key.js';
@@ -71,7 +72,7 @@ export class KVRestoreReconciler {
    * Starting a restore is decided one at a time in this process (the leading operator), so two restores
    * of one cluster can never both see "none under way" and start together.
    */
-  private starting: Promise<unknown> = Promise.resolve();
+  private readonly starting = new OneAtATime();
 
   constructor(private readonly deps: RestoreReconcilerDeps) {}
 
@@ -87,9 +88,7 @@ export class KVRestoreReconciler {
     if (phase === 'Succeeded' || phase === 'Failed') return {};
     if (phase === 'Verifying') return this.verifying(r, log);
     if (phase === 'Restoring') return this.restoring(r);
-    const run = this.starting.then(() => this.pending(r, log));
-    this.starting = run.catch(() => undefined);
-    return run;
+    return this.starting.run(() => this.pending(r, log));
   }
 
   private async setStatus(r: KVRestore, patch: KVRestoreStatus): Promise<void> {
